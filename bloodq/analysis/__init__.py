@@ -1,0 +1,1 @@
+"""Offline lab-report analysis: pure functions, no I/O beyond the bytes they are given."""

@@ -1,0 +1,287 @@
+"""The queue interface: bookkeeping written once here, storage primitives in the backends.
+
+Public methods (``enqueue``, ``claim``, ``complete``, ``fail`` ...) decide policy, keep
+the log and call one small primitive (``_enqueue``, ``_claim``, ``_finish`` ...) that a
+backend implements atomically. Every state change after a claim is *fenced*: it names
+the attempt's token, and a backend refuses it when the token is no longer current, so a
+worker that lost its lease cannot overwrite the attempt that replaced it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from abc import ABC, abstractmethod
+from enum import Enum
+from typing import Any, ClassVar
+
+import orjson
+
+from bloodq.config import Settings
+from bloodq.errors import Conflict, JobFailure, NotFound, Poison, WorkerCrashed
+from bloodq.jobs import TERMINAL, Job, JobStatus, Priority, is_job_id, new_job_id, now_ms
+from bloodq.logs import get_logger
+
+log = get_logger('bloodq.queue')
+
+#: every Nth claim looks at the low list first, so low jobs are never starved for good
+LOW_PRIORITY_EVERY = 10
+
+
+class Lease(str, Enum):
+    """What a heartbeat learns about the attempt it renews."""
+
+    OK = 'ok'
+    CANCEL = 'cancel'  #: a client asked to cancel: stop the work, then call ``cancelled``
+    LOST = 'lost'  #: the lease went to another attempt or the job was deleted: drop the work
+
+
+class Queue(ABC):
+    """A job queue with leases, fencing tokens, retries and retention."""
+
+    backend: ClassVar[str]
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._waiters: dict[str, list[asyncio.Future[None]]] = {}
+
+    # --- lifecycle -----------------------------------------------------------------------
+
+    async def connect(self) -> None:
+        """Open connections and start background listeners."""
+
+    async def close(self) -> None:
+        """Release connections; wake every waiter."""
+        for futures in self._waiters.values():
+            for fut in futures:
+                if not fut.done():
+                    fut.set_result(None)
+        self._waiters.clear()
+
+    async def healthy(self) -> bool:
+        """True while the backend can take and hand out jobs."""
+        return True
+
+    # --- producer side -----------------------------------------------------------------
+
+    async def enqueue(
+        self,
+        upload: bytes,
+        *,
+        query: str,
+        file_name: str,
+        priority: Priority = Priority.NORMAL,
+        request_id: str = '',
+    ) -> Job:
+        """Store the upload and its job record, then make the job claimable.
+
+        Raises :class:`~bloodq.errors.QueueFull` when ``max_queue_size`` jobs wait.
+        """
+        job = Job(
+            id=new_job_id(),
+            query=query,
+            file_name=file_name,
+            file_size_bytes=len(upload),
+            priority=priority,
+            request_id=request_id,
+        )
+        await self._enqueue(job, upload)
+        log.info('job_enqueued', job_id=job.id, request_id=request_id, bytes=len(upload), priority=priority.value)
+        return job
+
+    # --- consumer side -----------------------------------------------------------------
+
+    async def claim(self, worker_id: str, n: int = 1) -> list[Job]:
+        """Take up to ``n`` waiting jobs under a lease; each comes with a fresh token."""
+        jobs = await self._claim(worker_id, n, int(self.settings.lease_s * 1000))
+        for job in jobs:
+            log.info('job_claimed', job_id=job.id, worker_id=worker_id, attempt=job.attempts)
+        return jobs
+
+    @abstractmethod
+    async def wait_for_work(self, timeout_s: float) -> None:
+        """Return when a job may be claimable, or after ``timeout_s``."""
+
+    async def heartbeat(self, job: Job, *, stage: str | None = None, progress: int | None = None) -> Lease:
+        """Renew the lease of ``job``'s attempt and report progress."""
+        return await self._touch(job, int(self.settings.lease_s * 1000), stage, progress)
+
+    async def complete(self, job: Job, result: dict[str, Any], report: bytes | None) -> bool:
+        """Finish the attempt as completed; False when the attempt was no longer current."""
+        ok = await self._finish(job, JobStatus.COMPLETED, result=orjson.dumps(result), report=report)
+        self._log_finish(job, JobStatus.COMPLETED, ok)
+        return ok
+
+    async def fail(self, job: Job, failure: JobFailure) -> JobStatus | None:
+        """Retry a transient failure with backoff, or end the job as failed.
+
+        Returns the job's new status, or None when the attempt was no longer current.
+        """
+        if failure.transient and job.failures < self.settings.max_retries:
+            delay_s = self.settings.retry_backoff_s * 2**job.failures * random.uniform(0.5, 1.5)
+            ok = await self._requeue(job, run_at_ms=now_ms() + int(delay_s * 1000), error=failure.to_dict())
+            log.warning('job_retry_scheduled', job_id=job.id, code=failure.code, delay_s=round(delay_s, 2), ok=ok)
+            return JobStatus.QUEUED if ok else None
+        if failure.transient and isinstance(failure, WorkerCrashed):
+            # the analysis keeps killing the process that runs it: stop redelivering
+            failure = Poison(f'the analysis crashed its process {job.failures + 1} times')
+        ok = await self._finish(job, JobStatus.FAILED, error=failure.to_dict())
+        self._log_finish(job, JobStatus.FAILED, ok, code=failure.code)
+        return JobStatus.FAILED if ok else None
+
+    async def cancelled(self, job: Job) -> bool:
+        """End an attempt that stopped because a client cancelled it."""
+        ok = await self._finish(job, JobStatus.CANCELLED, error={'code': 'cancelled', 'message': 'cancelled by request'})
+        self._log_finish(job, JobStatus.CANCELLED, ok)
+        return ok
+
+    async def release(self, job: Job) -> bool:
+        """Put an attempt back at the head of its list (shutdown); not counted as a failure."""
+        ok = await self._requeue(job, run_at_ms=0, error=None)
+        log.info('job_released', job_id=job.id, ok=ok)
+        return ok
+
+    def _log_finish(self, job: Job, status: JobStatus, ok: bool, **extra: Any) -> None:
+        if ok:
+            log.info('job_finished', job_id=job.id, status=status.value, attempt=job.attempts, **extra)
+        else:
+            log.warning('job_finish_refused_stale_attempt', job_id=job.id, status=status.value, attempt=job.attempts)
+
+    # --- clients -----------------------------------------------------------------------
+
+    async def require(self, job_id: str) -> Job:
+        """The job, or :class:`NotFound` (ids that are not uuid4 are never looked up)."""
+        job = await self.get(job_id) if is_job_id(job_id) else None
+        if job is None:
+            raise NotFound(f'no job with id {job_id!r}' if is_job_id(job_id) else 'job ids are uuid4 strings')
+        return job
+
+    async def cancel(self, job_id: str) -> Job:
+        """Cancel a queued job now; ask a running one to stop (its worker ends it)."""
+        job = await self.require(job_id)
+        if job.status in TERMINAL:
+            raise Conflict(f'job is already {job.status.value}')
+        await self._cancel(job_id)
+        log.info('job_cancel_requested', job_id=job_id, was=job.status.value)
+        return await self.require(job_id)
+
+    async def delete(self, job_id: str) -> None:
+        """Erase the job, its upload, result and report (a running attempt is stopped)."""
+        await self.require(job_id)
+        await self._delete(job_id)
+        log.info('job_deleted', job_id=job_id)
+        self._notify_done(job_id)
+
+    async def retry(self, job_id: str) -> Job:
+        """Queue a failed or cancelled job again (a dead letter back to work)."""
+        job = await self.require(job_id)
+        if job.status not in (JobStatus.FAILED, JobStatus.CANCELLED):
+            raise Conflict(f'only failed or cancelled jobs can be retried, this one is {job.status.value}')
+        if not await self._revive(job_id):
+            raise Conflict('the upload of this job has expired; submit it again')
+        log.info('job_retried_by_request', job_id=job_id)
+        return await self.require(job_id)
+
+    async def wait(self, job_id: str, timeout_s: float) -> Job | None:
+        """The job once terminal, or as it stands after ``timeout_s``."""
+        job = await self.get(job_id)
+        if job is None or job.status in TERMINAL or timeout_s <= 0:
+            return job
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.setdefault(job_id, []).append(fut)
+        try:
+            # re-read after registering: the job may have finished in between
+            job = await self.get(job_id)
+            if job is not None and job.status not in TERMINAL:
+                await asyncio.wait_for(self._wait_done(job_id, fut), timeout_s)
+        except TimeoutError:
+            pass
+        finally:
+            futures = self._waiters.get(job_id, [])
+            if fut in futures:
+                futures.remove(fut)
+            if not futures:
+                self._waiters.pop(job_id, None)
+        return await self.get(job_id)
+
+    async def _wait_done(self, job_id: str, fut: asyncio.Future[None]) -> None:
+        """Await the done signal; backends that can miss one re-check now and then."""
+        await fut
+
+    def _notify_done(self, job_id: str) -> None:
+        for fut in self._waiters.pop(job_id, []):
+            if not fut.done():
+                fut.set_result(None)
+
+    # --- primitives --------------------------------------------------------------------
+
+    @abstractmethod
+    async def _enqueue(self, job: Job, upload: bytes) -> None:
+        """Atomically store ``job`` and ``upload`` and append the id to its waiting list."""
+
+    @abstractmethod
+    async def _claim(self, worker_id: str, n: int, lease_ms: int) -> list[Job]:
+        """Atomically move up to ``n`` due jobs from waiting to processing, new tokens."""
+
+    @abstractmethod
+    async def _touch(self, job: Job, lease_ms: int, stage: str | None, progress: int | None) -> Lease:
+        """Extend the lease when ``job.token`` is current."""
+
+    @abstractmethod
+    async def _finish(
+        self, job: Job, status: JobStatus, *, result: bytes | None = None, report: bytes | None = None,
+        error: dict[str, str] | None = None,
+    ) -> bool:
+        """Fenced move to a terminal status; stores result and report, starts retention."""
+
+    @abstractmethod
+    async def _requeue(self, job: Job, *, run_at_ms: int, error: dict[str, str] | None) -> bool:
+        """Fenced move back to waiting: to the head now (``run_at_ms=0``) or scheduled."""
+
+    @abstractmethod
+    async def _cancel(self, job_id: str) -> None:
+        """Cancel a waiting job, or flag a running one."""
+
+    @abstractmethod
+    async def _delete(self, job_id: str) -> None:
+        """Remove everything stored about the job."""
+
+    @abstractmethod
+    async def _revive(self, job_id: str) -> bool:
+        """Move a failed/cancelled job back to waiting; False when its upload is gone."""
+
+    @abstractmethod
+    async def get(self, job_id: str) -> Job | None:
+        """The job record, with ``result`` filled in when completed."""
+
+    @abstractmethod
+    async def get_upload(self, job_id: str) -> bytes | None:
+        """The uploaded PDF while the job is active (and while a failed job is kept)."""
+
+    @abstractmethod
+    async def get_report(self, job_id: str) -> bytes | None:
+        """The rendered report PDF of a completed job."""
+
+    @abstractmethod
+    async def position(self, job: Job) -> int | None:
+        """1-based place among waiting jobs in claim order; None when not waiting."""
+
+    @abstractmethod
+    async def list_jobs(self, status: JobStatus | None, limit: int, cursor: int | None) -> tuple[list[Job], int | None]:
+        """Jobs newest first; ``cursor`` is the ``created_ms`` to continue below."""
+
+    @abstractmethod
+    async def stats(self) -> dict[str, Any]:
+        """Counts and timings for ``/queue/stats``."""
+
+    @abstractmethod
+    async def sweep(self) -> list[str]:
+        """Recover jobs whose lease lapsed (requeue, or fail as ``poison``); prune expired."""
+
+    @abstractmethod
+    async def register_consumers(self, consumers: dict[str, dict[str, Any]]) -> None:
+        """Announce live consumers (id → host, pid, current job); repeat every heartbeat."""
+
+    @abstractmethod
+    async def unregister_consumers(self, ids: list[str]) -> None:
+        """Forget consumers that stopped."""

@@ -1,0 +1,261 @@
+"""Lua scripts of the Redis backend: each state change is one atomic script.
+
+Every script takes ``ARGV[1]`` = key prefix and ``ARGV[2]`` = the normal waiting list's
+name (the original runbook's ``blood_analysis_queue``); its own arguments follow. Time
+comes from the server (``TIME``), so leases mean the same on every machine.
+"""
+
+from __future__ import annotations
+
+COMMON = r"""
+local P, QN = ARGV[1], ARGV[2]
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local function list_key(prio)
+  if prio == 'high' then return P .. 'high' elseif prio == 'low' then return P .. 'low' end
+  return QN
+end
+local function unindex(id)
+  for _, s in ipairs({'queued', 'processing', 'completed', 'failed', 'cancelled'}) do
+    redis.call('ZREM', P .. 'idx:' .. s, id)
+  end
+end
+local function finish(id, jk, status, err, ttl, now)
+  redis.call('HSET', jk, 'status', status, 'finished_ms', now, 'updated_ms', now, 'lease_until_ms', 0)
+  if err ~= '' then redis.call('HSET', jk, 'error', err) else redis.call('HDEL', jk, 'error') end
+  redis.call('ZREM', P .. 'processing', id)
+  unindex(id)
+  redis.call('ZADD', P .. 'idx:' .. status, now, id)
+  if status == 'failed' then
+    redis.call('EXPIRE', P .. 'upload:' .. id, ttl)  -- kept so a dead letter can be retried
+  else
+    redis.call('DEL', P .. 'upload:' .. id)
+  end
+  redis.call('EXPIRE', jk, ttl)
+  redis.call('HINCRBY', P .. 'counts', status, 1)
+  redis.call('PUBLISH', P .. 'done', id)
+end
+local function back_to_waiting(id, jk, run_at, err, failed, now)
+  redis.call('HSET', jk, 'status', 'queued', 'updated_ms', now, 'lease_until_ms', 0, 'run_at_ms', run_at,
+             'token', '', 'stage', '', 'progress', 0)
+  if err ~= '' then redis.call('HSET', jk, 'error', err) else redis.call('HDEL', jk, 'error') end
+  if failed then
+    redis.call('HINCRBY', jk, 'failures', 1)
+    redis.call('HINCRBY', P .. 'counts', 'retried', 1)
+  end
+  redis.call('ZREM', P .. 'processing', id)
+  unindex(id)
+  redis.call('ZADD', P .. 'idx:queued', redis.call('HGET', jk, 'created_ms'), id)
+  if run_at > now then
+    redis.call('ZADD', P .. 'scheduled', run_at, id)
+  else
+    redis.call('LPUSH', list_key(redis.call('HGET', jk, 'priority')), id)
+    redis.call('RPUSH', P .. 'notify', 1)
+  end
+end
+local function current(jk, token)
+  local cur = redis.call('HMGET', jk, 'token', 'status')
+  return cur[1] == token and cur[2] == 'processing'
+end
+"""
+
+# ARGV: 3 id, 4 priority, 5 max waiting, 6 upload, 7.. field/value pairs
+ENQUEUE = COMMON + r"""
+local id = ARGV[3]
+local waiting = redis.call('LLEN', P .. 'high') + redis.call('LLEN', QN) + redis.call('LLEN', P .. 'low')
+  + redis.call('ZCARD', P .. 'scheduled')
+if waiting >= tonumber(ARGV[5]) then return -1 end
+local now = now_ms()
+local jk = P .. 'job:' .. id
+redis.call('HSET', jk, 'created_ms', now, 'updated_ms', now, unpack(ARGV, 7))
+redis.call('SET', P .. 'upload:' .. id, ARGV[6])
+redis.call('RPUSH', list_key(ARGV[4]), id)
+redis.call('RPUSH', P .. 'notify', 1)
+redis.call('ZADD', P .. 'idx:all', now, id)
+redis.call('ZADD', P .. 'idx:queued', now, id)
+redis.call('HINCRBY', P .. 'counts', 'submitted', 1)
+return now
+"""
+
+# ARGV: 3 worker id, 4 n, 5 lease ms, 6 nonce. Returns a list of HGETALL replies.
+CLAIM = COMMON + r"""
+local now = now_ms()
+local due = redis.call('ZRANGEBYSCORE', P .. 'scheduled', '-inf', now, 'LIMIT', 0, 100)
+for _, id in ipairs(due) do
+  redis.call('ZREM', P .. 'scheduled', id)
+  local prio = redis.call('HGET', P .. 'job:' .. id, 'priority')
+  if prio then redis.call('LPUSH', list_key(prio), id) end
+end
+local order = {P .. 'high', QN, P .. 'low'}
+if redis.call('INCR', P .. 'claims') % 10 == 0 then order = {P .. 'low', P .. 'high', QN} end
+local n, lease = tonumber(ARGV[4]), now + tonumber(ARGV[5])
+local out = {}
+while #out < n do
+  local id = false
+  for _, k in ipairs(order) do
+    id = redis.call('LPOP', k)
+    if id then break end
+  end
+  if not id then break end
+  local jk = P .. 'job:' .. id
+  if redis.call('HGET', jk, 'status') == 'queued' then
+    local attempts = redis.call('HINCRBY', jk, 'attempts', 1)
+    local token = ARGV[3] .. '/' .. attempts .. '/' .. ARGV[6] .. '.' .. #out
+    redis.call('HSET', jk, 'status', 'processing', 'token', token, 'worker_id', ARGV[3], 'started_ms', now,
+               'updated_ms', now, 'lease_until_ms', lease, 'progress', 0, 'stage', '')
+    redis.call('ZADD', P .. 'processing', lease, id)
+    redis.call('ZREM', P .. 'idx:queued', id)
+    redis.call('ZADD', P .. 'idx:processing', redis.call('HGET', jk, 'created_ms'), id)
+    out[#out + 1] = redis.call('HGETALL', jk)
+  end
+end
+if #out < n then redis.call('DEL', P .. 'notify') end
+return out
+"""
+
+# ARGV: 3 id, 4 token, 5 lease ms, 6 stage ('' = unchanged), 7 progress
+TOUCH = COMMON + r"""
+local jk = P .. 'job:' .. ARGV[3]
+local cur = redis.call('HMGET', jk, 'token', 'status', 'cancel_requested')
+if cur[1] ~= ARGV[4] or cur[2] ~= 'processing' then return 'lost' end
+local now = now_ms()
+local lease = now + tonumber(ARGV[5])
+redis.call('ZADD', P .. 'processing', lease, ARGV[3])
+redis.call('HSET', jk, 'lease_until_ms', lease)
+if ARGV[6] ~= '' then redis.call('HSET', jk, 'stage', ARGV[6], 'progress', ARGV[7], 'updated_ms', now) end
+if cur[3] == '1' then return 'cancel' end
+return 'ok'
+"""
+
+# ARGV: 3 id, 4 token, 5 status, 6 error json or '', 7 ttl s, 8 result or '', 9 report or ''
+FINISH = COMMON + r"""
+local id = ARGV[3]
+local jk = P .. 'job:' .. id
+if not current(jk, ARGV[4]) then return 0 end
+local now, ttl = now_ms(), tonumber(ARGV[7])
+local started = tonumber(redis.call('HGET', jk, 'started_ms'))
+if started and ARGV[5] == 'completed' then
+  redis.call('LPUSH', P .. 'durations', now - started)
+  redis.call('LTRIM', P .. 'durations', 0, 99)
+end
+if ARGV[8] ~= '' then redis.call('SET', P .. 'result:' .. id, ARGV[8], 'EX', ttl) end
+if ARGV[9] ~= '' then
+  redis.call('SET', P .. 'report:' .. id, ARGV[9], 'EX', ttl)
+  redis.call('HSET', jk, 'has_report', 1)
+end
+finish(id, jk, ARGV[5], ARGV[6], ttl, now)
+return 1
+"""
+
+# ARGV: 3 id, 4 token, 5 run_at ms (0 = head of the list now), 6 error json or '', 7 '1' = counts as a failure
+REQUEUE = COMMON + r"""
+local jk = P .. 'job:' .. ARGV[3]
+if not current(jk, ARGV[4]) then return 0 end
+back_to_waiting(ARGV[3], jk, tonumber(ARGV[5]), ARGV[6], ARGV[7] == '1', now_ms())
+return 1
+"""
+
+# ARGV: 3 id, 4 ttl s, 5 error json
+CANCEL = COMMON + r"""
+local id = ARGV[3]
+local jk = P .. 'job:' .. id
+local st = redis.call('HGET', jk, 'status')
+if not st then return 'missing' end
+if st == 'processing' then
+  redis.call('HSET', jk, 'cancel_requested', 1, 'updated_ms', now_ms())
+  return 'requested'
+end
+if st ~= 'queued' then return st end
+redis.call('LREM', list_key(redis.call('HGET', jk, 'priority')), 0, id)
+redis.call('ZREM', P .. 'scheduled', id)
+finish(id, jk, 'cancelled', ARGV[5], tonumber(ARGV[4]), now_ms())
+return 'cancelled'
+"""
+
+# ARGV: 3 id
+DELETE = COMMON + r"""
+local id = ARGV[3]
+local jk = P .. 'job:' .. id
+local prio = redis.call('HGET', jk, 'priority')
+if prio then redis.call('LREM', list_key(prio), 0, id) end
+redis.call('ZREM', P .. 'scheduled', id)
+redis.call('ZREM', P .. 'processing', id)
+redis.call('ZREM', P .. 'idx:all', id)
+unindex(id)
+redis.call('DEL', jk, P .. 'upload:' .. id, P .. 'result:' .. id, P .. 'report:' .. id)
+redis.call('PUBLISH', P .. 'done', id)
+return 1
+"""
+
+# ARGV: 3 id
+REVIVE = COMMON + r"""
+local id = ARGV[3]
+local jk = P .. 'job:' .. id
+local st = redis.call('HGET', jk, 'status')
+if (st ~= 'failed' and st ~= 'cancelled') or redis.call('EXISTS', P .. 'upload:' .. id) == 0 then return 0 end
+redis.call('PERSIST', jk)
+redis.call('PERSIST', P .. 'upload:' .. id)
+redis.call('HSET', jk, 'failures', 0, 'cancel_requested', 0)
+redis.call('HDEL', jk, 'finished_ms')
+back_to_waiting(id, jk, 0, '', false, now_ms())
+return 1
+"""
+
+# ARGV: 3 lock ms, 4 max retries, 5 ttl s, 6 lock token, 7 poison error json, 8 lapsed error json
+SWEEP = COMMON + r"""
+if not redis.call('SET', P .. 'sweep_lock', ARGV[6], 'NX', 'PX', ARGV[3]) then return false end
+local now, ttl = now_ms(), tonumber(ARGV[5])
+local out = {}
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', P .. 'processing', '-inf', now, 'LIMIT', 0, 100)) do
+  local jk = P .. 'job:' .. id
+  if redis.call('EXISTS', jk) == 0 then
+    redis.call('ZREM', P .. 'processing', id)
+  else
+    redis.call('HINCRBY', P .. 'counts', 'recovered', 1)
+    if tonumber(redis.call('HGET', jk, 'failures') or '0') >= tonumber(ARGV[4]) then
+      finish(id, jk, 'failed', ARGV[7], ttl, now)
+    else
+      back_to_waiting(id, jk, 0, ARGV[8], true, now)
+    end
+    out[#out + 1] = id
+  end
+end
+for _, s in ipairs({'completed', 'failed', 'cancelled'}) do
+  redis.call('ZREMRANGEBYSCORE', P .. 'idx:' .. s, '-inf', now - ttl * 1000)
+end
+redis.call('ZREMRANGEBYSCORE', P .. 'idx:all', '-inf', now - 2 * ttl * 1000)
+redis.call('ZREMRANGEBYSCORE', P .. 'consumers', '-inf', now - 3600 * 1000)
+return out
+"""
+
+# ARGV: 3 ttl s, then (id, info json) pairs
+REGISTER = COMMON + r"""
+local now = now_ms()
+for i = 4, #ARGV, 2 do
+  redis.call('ZADD', P .. 'consumers', now, ARGV[i])
+  redis.call('SET', P .. 'consumer:' .. ARGV[i], ARGV[i + 1], 'EX', ARGV[3])
+end
+return now
+"""
+
+# ARGV: 3 live window ms. Returns counts and timings in one round trip.
+STATS = COMMON + r"""
+local now = now_ms()
+local live = redis.call('ZRANGEBYSCORE', P .. 'consumers', now - tonumber(ARGV[3]), '+inf')
+local infos = {}
+for i, id in ipairs(live) do infos[i] = redis.call('GET', P .. 'consumer:' .. id) or '' end
+local by_status = {}
+for i, s in ipairs({'queued', 'processing', 'completed', 'failed', 'cancelled'}) do
+  by_status[i] = redis.call('ZCARD', P .. 'idx:' .. s)
+end
+return {
+  {redis.call('LLEN', P .. 'high'), redis.call('LLEN', QN), redis.call('LLEN', P .. 'low')},
+  redis.call('ZCARD', P .. 'scheduled'),
+  redis.call('ZCARD', P .. 'processing'),
+  live, infos, by_status,
+  redis.call('HGETALL', P .. 'counts'),
+  redis.call('LRANGE', P .. 'durations', 0, -1),
+}
+"""

@@ -1,0 +1,290 @@
+"""The Redis backend: waiting lists, a lease ZSET and job hashes, changed by Lua scripts.
+
+Keys (``P`` = ``<QUEUE_NAME>:``): the normal waiting list is ``<QUEUE_NAME>`` itself (so
+``redis-cli llen blood_analysis_queue`` shows waiting jobs), then ``P high`` / ``P low``,
+``P job:<id>`` (hash), ``P upload:<id>``, ``P result:<id>``, ``P report:<id>``,
+``P processing`` (id → lease deadline), ``P scheduled`` (id → retry time), ``P idx:<status>``,
+``P counts``, ``P consumers``, ``P notify`` (wake-up signals) and the channel ``P done``.
+A job is never only in a client's memory: the claim moves it from a list to the lease
+ZSET in one script, so a crash at any point leaves it where the sweep finds it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from typing import Any
+
+import orjson
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from bloodq.config import Settings
+from bloodq.errors import QueueFull
+from bloodq.jobs import PRIORITIES, Job, JobStatus, Priority
+from bloodq.logs import get_logger
+from bloodq.queue import lua
+from bloodq.queue.base import Lease, Queue
+
+log = get_logger('bloodq.queue.redis')
+
+_INT_FIELDS = ('file_size_bytes', 'created_ms', 'updated_ms', 'attempts', 'failures', 'lease_until_ms', 'run_at_ms',
+               'progress')
+_OPTIONAL_INT_FIELDS = ('started_ms', 'finished_ms')
+_STATIC_FIELDS = ('id', 'query', 'file_name', 'file_size_bytes', 'priority', 'request_id')
+_CANCEL_ERROR = orjson.dumps({'code': 'cancelled', 'message': 'cancelled by request'})
+_POISON_ERROR = orjson.dumps({'code': 'poison', 'message': 'the job stopped its workers too often'})
+_LAPSED_ERROR = orjson.dumps({'code': 'lease_expired', 'message': 'its worker stopped answering'})
+
+
+def connect_redis(url: str, **kwargs: Any) -> aioredis.Redis:
+    """A client for ``url`` (``redis://``, ``rediss://``, passwords and ACL users in the URL)."""
+    return aioredis.from_url(url, socket_connect_timeout=2, socket_timeout=15, health_check_interval=15, **kwargs)
+
+
+class RedisQueue(Queue):
+    """Jobs shared by every process that reaches the same Redis."""
+
+    backend = 'redis'
+
+    def __init__(self, settings: Settings, client: aioredis.Redis | None = None, *, listen: bool = False) -> None:
+        super().__init__(settings)
+        self.r = client or connect_redis(settings.redis_url)
+        self.prefix = settings.key_prefix
+        self._base_args = (self.prefix, settings.queue_name)
+        self._scripts = {
+            name: self.r.register_script(getattr(lua, name))
+            for name in ('ENQUEUE', 'CLAIM', 'TOUCH', 'FINISH', 'REQUEUE', 'CANCEL', 'DELETE', 'REVIVE', 'SWEEP',
+                         'REGISTER', 'STATS')
+        }
+        self._listen = listen
+        self._listener: asyncio.Task[None] | None = None
+        self._nonce = uuid.uuid4().hex[:8]
+
+    async def _run(self, name: str, *args: Any) -> Any:
+        return await self._scripts[name](keys=[], args=[*self._base_args, *args])
+
+    # --- lifecycle -----------------------------------------------------------------------
+
+    async def connect(self) -> None:
+        await self.r.ping()
+        if self._listen and self._listener is None:
+            self._listener = asyncio.create_task(self._listen_done(), name='bloodq-done-listener')
+
+    async def close(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listener
+            self._listener = None
+        await super().close()
+        await self.r.aclose()
+
+    async def healthy(self) -> bool:
+        try:
+            return bool(await self.r.ping())
+        except (RedisError, OSError):
+            return False
+
+    async def _listen_done(self) -> None:
+        """Resolve local waiters when any process finishes a job (pub/sub, reconnecting)."""
+        delay_s = 0.1
+        while True:
+            try:
+                async with self.r.pubsub(ignore_subscribe_messages=True) as ps:
+                    await ps.subscribe(f'{self.prefix}done')
+                    delay_s = 0.1
+                    async for message in ps.listen():
+                        self._notify_done(message['data'].decode())
+            except asyncio.CancelledError:
+                raise
+            except (RedisError, OSError):
+                await asyncio.sleep(delay_s)
+                delay_s = min(delay_s * 2, 5.0)
+
+    async def _wait_done(self, job_id: str, fut: asyncio.Future[None]) -> None:
+        # pub/sub can miss a message across a reconnect, so look at the record now and then
+        while True:
+            try:
+                await asyncio.wait_for(asyncio.shield(fut), 1.0)
+                return
+            except TimeoutError:
+                job = await self.get(job_id)
+                if job is None or job.status.terminal:
+                    return
+
+    # --- primitives --------------------------------------------------------------------
+
+    async def _enqueue(self, job: Job, upload: bytes) -> None:
+        fields: list[Any] = []
+        for name in _STATIC_FIELDS:
+            value = getattr(job, name)
+            fields += [name, value.value if isinstance(value, Priority) else value]
+        fields += ['status', JobStatus.QUEUED.value, 'attempts', 0, 'failures', 0]
+        created = await self._run('ENQUEUE', job.id, job.priority.value, self.settings.max_queue_size, upload, *fields)
+        if created == -1:
+            raise QueueFull(f'{self.settings.max_queue_size} jobs are waiting; try again shortly')
+        job.created_ms = job.updated_ms = int(created)
+
+    async def wait_for_work(self, timeout_s: float) -> None:
+        await self.r.blpop([f'{self.prefix}notify'], timeout=max(timeout_s, 0.01))
+
+    async def _claim(self, worker_id: str, n: int, lease_ms: int) -> list[Job]:
+        rows = await self._run('CLAIM', worker_id, n, lease_ms, self._nonce)
+        return [_job_from_pairs(row) for row in rows]
+
+    async def _touch(self, job: Job, lease_ms: int, stage: str | None, progress: int | None) -> Lease:
+        state = await self._run('TOUCH', job.id, job.token, lease_ms, stage or '', progress or 0)
+        return Lease(state.decode())
+
+    async def _finish(
+        self, job: Job, status: JobStatus, *, result: bytes | None = None, report: bytes | None = None,
+        error: dict[str, str] | None = None,
+    ) -> bool:
+        err = orjson.dumps(error) if error else b''
+        done = await self._run('FINISH', job.id, job.token, status.value, err, self.settings.result_ttl_s,
+                               result or b'', report or b'')
+        return bool(done)
+
+    async def _requeue(self, job: Job, *, run_at_ms: int, error: dict[str, str] | None) -> bool:
+        err = orjson.dumps(error) if error else b''
+        return bool(await self._run('REQUEUE', job.id, job.token, run_at_ms, err, '1' if error else '0'))
+
+    async def _cancel(self, job_id: str) -> None:
+        await self._run('CANCEL', job_id, self.settings.result_ttl_s, _CANCEL_ERROR)
+
+    async def _delete(self, job_id: str) -> None:
+        await self._run('DELETE', job_id)
+
+    async def _revive(self, job_id: str) -> bool:
+        return bool(await self._run('REVIVE', job_id))
+
+    # --- reads ---------------------------------------------------------------------------
+
+    async def get(self, job_id: str) -> Job | None:
+        async with self.r.pipeline(transaction=False) as pipe:
+            pipe.hgetall(f'{self.prefix}job:{job_id}')
+            pipe.get(f'{self.prefix}result:{job_id}')
+            raw, result = await pipe.execute()
+        if not raw:
+            return None
+        job = _job_from_dict(raw)
+        if result is not None:
+            job.result = orjson.loads(result)
+        return job
+
+    async def get_upload(self, job_id: str) -> bytes | None:
+        data: bytes | None = await self.r.get(f'{self.prefix}upload:{job_id}')
+        return data
+
+    async def get_report(self, job_id: str) -> bytes | None:
+        data: bytes | None = await self.r.get(f'{self.prefix}report:{job_id}')
+        return data
+
+    def _list_key(self, priority: Priority) -> str:
+        return self.settings.queue_name if priority is Priority.NORMAL else f'{self.prefix}{priority.value}'
+
+    async def position(self, job: Job) -> int | None:
+        ahead = 0
+        for priority in PRIORITIES:
+            key = self._list_key(priority)
+            if priority is job.priority:
+                index = await self.r.lpos(key, job.id)
+                return None if index is None else ahead + int(index) + 1
+            ahead += int(await self.r.llen(key))
+        return None
+
+    async def list_jobs(self, status: JobStatus | None, limit: int, cursor: int | None) -> tuple[list[Job], int | None]:
+        key = f'{self.prefix}idx:{status.value if status else "all"}'
+        top = f'({cursor}' if cursor is not None else '+inf'
+        rows = await self.r.zrevrangebyscore(key, top, '-inf', start=0, num=limit + 1, withscores=True)
+        async with self.r.pipeline(transaction=False) as pipe:
+            for job_id, _ in rows[:limit]:
+                pipe.hgetall(f'{self.prefix}job:{job_id.decode()}')
+            records = await pipe.execute()
+        jobs = [_job_from_dict(raw) for raw in records if raw]
+        gone = [job_id for (job_id, _), raw in zip(rows, records, strict=False) if not raw]
+        if gone:  # records expired before their index entry was pruned
+            await self.r.zrem(key, *gone)
+        next_cursor = int(rows[limit - 1][1]) if len(rows) > limit else None
+        return jobs, next_cursor
+
+    async def stats(self) -> dict[str, Any]:
+        lengths, scheduled, processing, live, infos, by_status, counts, durations = await self._run(
+            'STATS', int(self.settings.lease_s * 1000))
+        consumers = []
+        for consumer_id, info in zip(live, infos, strict=True):
+            consumers.append({'id': consumer_id.decode(), **(orjson.loads(info) if info else {})})
+        names = ('queued', 'processing', 'completed', 'failed', 'cancelled')
+        return {
+            'backend': self.backend,
+            'queue_length': sum(lengths) + scheduled,
+            'queue_length_by_priority': {p.value: n for p, n in zip(PRIORITIES, lengths, strict=True)},
+            'scheduled': scheduled,
+            'processing': processing,
+            'workers': len(live),
+            'consumers': consumers,
+            'jobs_by_status': dict(zip(names, by_status, strict=True)),
+            'totals': {counts[i].decode(): int(counts[i + 1]) for i in range(0, len(counts), 2)},
+            'recent_durations_ms': [int(d) for d in durations],
+        }
+
+    # --- upkeep --------------------------------------------------------------------------
+
+    async def sweep(self) -> list[str]:
+        lock_ms = max(int(self.settings.sweep_interval_s * 900), 50)
+        recovered = await self._run('SWEEP', lock_ms, self.settings.max_retries, self.settings.result_ttl_s,
+                                    self._nonce, _POISON_ERROR, _LAPSED_ERROR)
+        ids = [i.decode() for i in recovered or []]
+        for job_id in ids:
+            log.warning('job_lease_lapsed', job_id=job_id)
+        return ids
+
+    async def register_consumers(self, consumers: dict[str, dict[str, Any]]) -> None:
+        ttl_s = max(int(self.settings.lease_s * 2), 5)
+        args: list[Any] = [ttl_s]
+        for consumer_id, info in consumers.items():
+            args += [consumer_id, orjson.dumps(info)]
+        await self._run('REGISTER', *args)
+
+    async def unregister_consumers(self, ids: list[str]) -> None:
+        if ids:
+            await self.r.zrem(f'{self.prefix}consumers', *ids)
+            await self.r.delete(*[f'{self.prefix}consumer:{i}' for i in ids])
+
+    async def eviction_policy(self) -> str | None:
+        """The server's ``maxmemory-policy`` (None when CONFIG is not allowed)."""
+        try:
+            policy = await self.r.config_get('maxmemory-policy')
+        except RedisError:
+            return None
+        value = policy.get('maxmemory-policy')
+        return value.decode() if isinstance(value, bytes) else value
+
+
+def _job_from_pairs(row: list[bytes]) -> Job:
+    return _job_from_dict(dict(zip(row[::2], row[1::2], strict=True)))
+
+
+def _job_from_dict(raw: dict[bytes, bytes]) -> Job:
+    h = {k.decode(): v.decode() for k, v in raw.items()}
+    job = Job(id=h['id'], query=h.get('query', ''), file_name=h.get('file_name', ''),
+              file_size_bytes=int(h.get('file_size_bytes', 0)))
+    for name in _INT_FIELDS:
+        if h.get(name):
+            setattr(job, name, int(h[name]))
+    for name in _OPTIONAL_INT_FIELDS:
+        if h.get(name):
+            setattr(job, name, int(h[name]))
+    job.status = JobStatus(h.get('status', 'queued'))
+    job.priority = Priority(h.get('priority', 'normal'))
+    job.token = h.get('token', '')
+    job.worker_id = h.get('worker_id', '')
+    job.stage = h.get('stage', '')
+    job.request_id = h.get('request_id', '')
+    job.cancel_requested = h.get('cancel_requested') == '1'
+    job.has_report = h.get('has_report') == '1'
+    if h.get('error'):
+        job.error = orjson.loads(h['error'])
+    return job
