@@ -75,7 +75,7 @@ class Settings:
             raw = env.get(name)
             if raw is None or raw == '':
                 continue
-            kind = type(f.default)
+            kind: Any = type(f.default)
             try:
                 values[f.name] = kind(raw) if kind is not bool else raw.lower() in ('1', 'true', 'yes')
             except ValueError as exc:

@@ -6,13 +6,13 @@ import time
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 import orjson
 
 
-class JobStatus(str, Enum):
+class JobStatus(StrEnum):
     """Where a job is in its life."""
 
     #: waiting in the queue (or scheduled for a retry)
@@ -35,7 +35,7 @@ TERMINAL = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED
 ACTIVE = frozenset({JobStatus.QUEUED, JobStatus.PROCESSING})
 
 
-class Priority(str, Enum):
+class Priority(StrEnum):
     """Which waiting list a job joins; consumers drain high before normal before low."""
 
     HIGH = 'high'

@@ -13,12 +13,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from redis_server import RedisServer  # noqa: E402
+from redis_server import RedisServer
 
-from bloodq.config import Settings  # noqa: E402
-from bloodq.queue.base import Queue  # noqa: E402
-from bloodq.queue.memory import MemoryQueue  # noqa: E402
-from bloodq.queue.redis import RedisQueue, connect_redis  # noqa: E402
+from bloodq.config import Settings
+from bloodq.queue.base import Queue
+from bloodq.queue.memory import MemoryQueue
+from bloodq.queue.redis import RedisQueue, connect_redis
 
 SHARED_DATA = ROOT.parent / 'shared' / 'data'
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import random
 from abc import ABC, abstractmethod
-from enum import Enum
+from enum import StrEnum
 from typing import Any, ClassVar
 
 import orjson
@@ -28,7 +28,7 @@ log = get_logger('bloodq.queue')
 LOW_PRIORITY_EVERY = 10
 
 
-class Lease(str, Enum):
+class Lease(StrEnum):
     """What a heartbeat learns about the attempt it renews."""
 
     OK = 'ok'
@@ -47,7 +47,7 @@ class Queue(ABC):
 
     # --- lifecycle -----------------------------------------------------------------------
 
-    async def connect(self) -> None:
+    async def connect(self) -> None:  # noqa: B027 -- optional hook
         """Open connections and start background listeners."""
 
     async def close(self) -> None:

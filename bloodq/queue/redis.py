@@ -50,7 +50,8 @@ class RedisQueue(Queue):
 
     def __init__(self, settings: Settings, client: aioredis.Redis | None = None, *, listen: bool = False) -> None:
         super().__init__(settings)
-        self.r = client or connect_redis(settings.redis_url)
+        # redis-py's return types are unions of every RESP shape; we know each command's reply
+        self.r: Any = client or connect_redis(settings.redis_url)
         self.prefix = settings.key_prefix
         self._base_args = (self.prefix, settings.queue_name)
         self._scripts = {

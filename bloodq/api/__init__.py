@@ -1,0 +1,1 @@
+"""The HTTP API (the only layer that imports aiohttp.web)."""

@@ -1,0 +1,85 @@
+"""The aiohttp application: middlewares, routes and the background work it owns."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from aiohttp import web
+
+from bloodq.api.routes import DEGRADED, QUEUE, REQUEST_ID, SETTINGS, STARTED, json, routes
+from bloodq.config import Settings
+from bloodq.errors import BloodqError
+from bloodq.logs import get_logger
+from bloodq.pool import WorkerPool
+from bloodq.queue import open_queue
+from bloodq.tasks import AnalysisTask
+
+log = get_logger('bloodq.api')
+access_log = get_logger('bloodq.access')
+
+POOL = web.AppKey('pool', WorkerPool)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _error(status: int, code: str, message: str) -> web.Response:
+    return json({'error': {'code': code, 'message': message}}, status=status)
+
+
+@web.middleware
+async def errors_and_access_log(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every error as ``{"error": {"code", "message"}}``; one access-log line per request."""
+    supplied = request.headers.get('X-Request-ID', '')
+    request[REQUEST_ID] = supplied if supplied.isalnum() and len(supplied) <= 64 else uuid.uuid4().hex
+    started = time.perf_counter()
+    try:
+        response = await handler(request)
+    except BloodqError as exc:
+        response = _error(exc.status, exc.code, exc.message)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        code = {404: 'not_found', 405: 'method_not_allowed', 413: 'file_too_large'}.get(exc.status, 'http_error')
+        response = _error(exc.status, code, exc.reason)
+    except Exception as exc:
+        log.exception('request_failed', request_id=request[REQUEST_ID], error=type(exc).__name__)
+        response = _error(500, 'internal', 'internal error; the request id is in the server log')
+    response.headers['X-Request-ID'] = request[REQUEST_ID]
+    route = request.match_info.route.resource
+    access_log.info('request', method=request.method, path=route.canonical if route else request.path,
+                    status=response.status, duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                    request_id=request[REQUEST_ID])
+    return response
+
+
+async def _queue_ctx(app: web.Application) -> AsyncIterator[None]:
+    app[QUEUE] = await open_queue(app[SETTINGS], listen=True)
+    log.info('queue_ready', backend=app[QUEUE].backend)
+    yield
+    await app[QUEUE].close()
+
+
+async def _pool_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings, queue = app[SETTINGS], app[QUEUE]
+    if settings.embedded_workers <= 0:
+        yield
+        return
+    pool = WorkerPool(queue, settings, lambda: AnalysisTask(queue, settings), slots=settings.embedded_workers,
+                      name='embedded')
+    app[POOL] = pool
+    await pool.start()
+    yield
+    await pool.stop()
+
+
+def create_app(settings: Settings) -> web.Application:
+    """The API app; the queue and the embedded pool start and stop with it."""
+    app = web.Application(middlewares=[errors_and_access_log], client_max_size=settings.max_upload_bytes + 1024**2)
+    app[SETTINGS] = settings
+    app[STARTED] = time.monotonic()
+    app[DEGRADED] = False
+    app.cleanup_ctx.extend([_queue_ctx, _pool_ctx])
+    app.add_routes(routes)
+    return app

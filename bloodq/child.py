@@ -1,0 +1,87 @@
+"""The analysis child: reads jobs as frames on stdin, writes progress and results on stdout.
+
+It runs under resource limits (address space, CPU time per job) so a hostile PDF can only
+take this process down, never its parent. Frames are a 4-byte big-endian length then the
+body; control frames are JSON, the PDF and the report are raw bytes.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import struct
+import sys
+from typing import Any, BinaryIO
+
+import orjson
+
+from bloodq.errors import JobFailure, PdfTooComplex
+
+_HEADER = struct.Struct('>I')
+
+
+def read_frame(stream: BinaryIO) -> bytes | None:
+    head = stream.read(_HEADER.size)
+    if len(head) < _HEADER.size:
+        return None
+    (size,) = _HEADER.unpack(head)
+    body = stream.read(size)
+    return body if len(body) == size else None
+
+
+def write_frame(stream: BinaryIO, body: bytes) -> None:
+    stream.write(_HEADER.pack(len(body)) + body)
+    stream.flush()
+
+
+def _limit_cpu(seconds: float) -> None:
+    """Allow ``seconds`` more CPU time from now; past that the kernel sends SIGXCPU."""
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    spent = int(used.ru_utime + used.ru_stime)
+    soft = spent + max(int(seconds), 1)
+    resource.setrlimit(resource.RLIMIT_CPU, (soft, soft + 5))
+
+
+def serve(inp: BinaryIO, out: BinaryIO, memory_mb: int) -> None:
+    """Answer jobs until stdin closes."""
+    if memory_mb > 0:
+        limit = memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    from bloodq.analysis.pipeline import analyse  # after the limits, so imports count too
+
+    write_frame(out, orjson.dumps({'type': 'ready', 'pid': os.getpid()}))
+    while True:
+        header = read_frame(inp)
+        pdf = read_frame(inp) if header is not None else None
+        if header is None or pdf is None:
+            return
+        meta: dict[str, Any] = orjson.loads(header)
+        _limit_cpu(meta['cpu_s'])
+
+        def progress(stage: str, pct: int) -> None:
+            write_frame(out, orjson.dumps({'type': 'progress', 'stage': stage, 'progress': pct}))
+
+        try:
+            result, report = analyse(pdf, query=meta['query'], file_name=meta['file_name'],
+                                     max_pages=meta['max_pages'], progress=progress)
+        except JobFailure as exc:
+            write_frame(out, orjson.dumps({'type': 'error', **exc.to_dict()}))
+            continue
+        except (MemoryError, RecursionError):
+            write_frame(out, orjson.dumps({'type': 'error', **PdfTooComplex().to_dict()}))
+            continue
+        write_frame(out, orjson.dumps({'type': 'done', 'result': result}))
+        write_frame(out, report)
+
+
+def main() -> None:
+    # Our protocol owns fd 1; anything a library prints goes to stderr instead.
+    out = os.fdopen(os.dup(1), 'wb')
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    memory_mb = int(sys.argv[1]) if len(sys.argv) > 1 else 0
+    serve(sys.stdin.buffer, out, memory_mb)
+
+
+if __name__ == '__main__':
+    main()
