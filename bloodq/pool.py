@@ -15,17 +15,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from redis.exceptions import RedisError
-
 from bloodq.config import Settings
 from bloodq.errors import JobFailure
 from bloodq.jobs import Job
 from bloodq.logs import get_logger
-from bloodq.queue.base import Lease, Queue
+from bloodq.queue.base import BACKEND_ERRORS, Lease, Queue
 
 log = get_logger('bloodq.pool')
 
-_BACKEND_ERRORS = (RedisError, OSError)
 
 
 @dataclass(slots=True)
@@ -37,7 +34,7 @@ class JobContext:
     slot_id: str
 
     async def progress(self, stage: str, pct: int) -> None:
-        with contextlib.suppress(*_BACKEND_ERRORS):
+        with contextlib.suppress(*BACKEND_ERRORS):
             await self.queue.heartbeat(self.job, stage=stage, progress=pct)
 
 
@@ -118,7 +115,7 @@ class WorkerPool:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await asyncio.gather(*(s.handler.close() for s in self.slots), return_exceptions=True)
-        with contextlib.suppress(*_BACKEND_ERRORS):
+        with contextlib.suppress(*BACKEND_ERRORS):
             await self.queue.unregister_consumers([s.id for s in self.slots])
         log.info('pool_stopped', jobs_done=self.jobs_done)
 
@@ -145,7 +142,7 @@ class WorkerPool:
                     await self.queue.wait_for_work(min(self.settings.heartbeat_s * 2, 2.0))
                     continue
                 delay_s = 0.1
-            except _BACKEND_ERRORS as exc:
+            except BACKEND_ERRORS as exc:
                 log.warning('claim_failed', worker_id=slot.id, error=type(exc).__name__, retry_in_s=delay_s)
                 await asyncio.sleep(delay_s)
                 delay_s = min(delay_s * 2, 5.0)
@@ -193,7 +190,7 @@ class WorkerPool:
             await asyncio.sleep(self.settings.heartbeat_s)
             try:
                 lease = await self.queue.heartbeat(job)
-            except _BACKEND_ERRORS:
+            except BACKEND_ERRORS:
                 continue  # the lease outlives a short outage; the sweep handles a long one
             if lease is not Lease.OK and slot.work is not None:
                 slot.why_stopped = lease.value
@@ -210,7 +207,7 @@ class WorkerPool:
             try:
                 await op(*args)
                 return
-            except _BACKEND_ERRORS as exc:
+            except BACKEND_ERRORS as exc:
                 if loop.time() > deadline:
                     # the lease lapses next and the sweep hands the job to another attempt
                     log.error('job_outcome_not_written', error=type(exc).__name__)

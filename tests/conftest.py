@@ -19,6 +19,7 @@ from bloodq.config import Settings
 from bloodq.queue.base import Queue
 from bloodq.queue.memory import MemoryQueue
 from bloodq.queue.redis import RedisQueue, connect_redis
+from bloodq.storage import Journal
 
 SHARED_DATA = ROOT.parent / 'shared' / 'data'
 
@@ -47,12 +48,14 @@ def settings(tmp_path: Path) -> Settings:
     )
 
 
-@pytest.fixture(params=['memory', 'redis'])
+@pytest.fixture(params=['memory', 'journal', 'redis'])
 async def queue(request: pytest.FixtureRequest, settings: Settings, redis_server: RedisServer) -> AsyncIterator[Queue]:
-    """The same contract tests run against each backend."""
+    """The same contract tests run against each backend (memory with and without its journal)."""
     q: Queue
     if request.param == 'memory':
         q = MemoryQueue(settings)
+    elif request.param == 'journal':
+        q = MemoryQueue(settings, Journal(settings.data_path / 'journal'))
     else:
         q = RedisQueue(settings, connect_redis(redis_server.url), listen=True)
     await q.connect()

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
-from bloodq.api.routes import DEGRADED, QUEUE, REQUEST_ID, SETTINGS, STARTED, json, routes
+from bloodq.api.routes import QUEUE, REQUEST_ID, SETTINGS, STARTED, json, routes
 from bloodq.config import Settings
 from bloodq.errors import BloodqError
 from bloodq.logs import get_logger
 from bloodq.pool import WorkerPool
-from bloodq.queue import open_queue
+from bloodq.queue import BACKEND_ERRORS, open_queue
 from bloodq.tasks import AnalysisTask
 
 log = get_logger('bloodq.api')
@@ -38,6 +40,9 @@ async def errors_and_access_log(request: web.Request, handler: Handler) -> web.S
         response = await handler(request)
     except BloodqError as exc:
         response = _error(exc.status, exc.code, exc.message)
+    except BACKEND_ERRORS as exc:
+        log.warning('backend_unreachable', request_id=request[REQUEST_ID], error=type(exc).__name__)
+        response = _error(503, 'queue_unavailable', 'the queue backend is unreachable; try again shortly')
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
@@ -74,12 +79,27 @@ async def _pool_ctx(app: web.Application) -> AsyncIterator[None]:
     await pool.stop()
 
 
+async def _upkeep_ctx(app: web.Application) -> AsyncIterator[None]:
+    async def loop() -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            try:
+                await app[QUEUE].upkeep()
+            except BACKEND_ERRORS as exc:
+                log.debug('upkeep_deferred', error=type(exc).__name__)
+
+    task = asyncio.create_task(loop(), name='api-upkeep')
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
 def create_app(settings: Settings) -> web.Application:
     """The API app; the queue and the embedded pool start and stop with it."""
     app = web.Application(middlewares=[errors_and_access_log], client_max_size=settings.max_upload_bytes + 1024**2)
     app[SETTINGS] = settings
     app[STARTED] = time.monotonic()
-    app[DEGRADED] = False
-    app.cleanup_ctx.extend([_queue_ctx, _pool_ctx])
+    app.cleanup_ctx.extend([_queue_ctx, _upkeep_ctx, _pool_ctx])
     app.add_routes(routes)
     return app

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bloodq.queue.base import Lease, Queue
+from bloodq.queue.base import BACKEND_ERRORS, Lease, Queue
 
 if TYPE_CHECKING:
     from bloodq.config import Settings
 
-__all__ = ['Lease', 'Queue', 'open_queue']
+__all__ = ['BACKEND_ERRORS', 'Lease', 'Queue', 'open_queue']
 
 
 async def open_queue(settings: Settings, *, listen: bool = False) -> Queue:
@@ -17,28 +17,27 @@ async def open_queue(settings: Settings, *, listen: bool = False) -> Queue:
 
     Raises :class:`~bloodq.errors.Unavailable` when Redis is required but does not answer.
     """
-    from redis.exceptions import RedisError
-
     from bloodq.errors import Unavailable
     from bloodq.logs import get_logger
     from bloodq.queue.memory import MemoryQueue
     from bloodq.queue.redis import RedisQueue
+    from bloodq.storage import Journal
 
     log = get_logger('bloodq.queue')
     if settings.queue_backend == 'memory':
-        queue: Queue = MemoryQueue(settings)
+        queue: Queue = MemoryQueue(settings, Journal(settings.data_path / 'journal'))
         await queue.connect()
         return queue
-    redis_queue = RedisQueue(settings, listen=listen)
+    redis_queue = RedisQueue(settings, listen=listen, spool=Journal(settings.data_path / 'spool') if listen else None)
     try:
         await redis_queue.connect()
-    except (RedisError, OSError) as exc:
+    except BACKEND_ERRORS as exc:
         await redis_queue.close()
         if settings.queue_backend == 'redis':
             raise Unavailable(f'Redis at {_safe_url(settings.redis_url)} does not answer: {type(exc).__name__}') from exc
         log.warning('redis_unavailable_using_memory', redis_url=_safe_url(settings.redis_url),
                     error=type(exc).__name__)
-        memory = MemoryQueue(settings)
+        memory = MemoryQueue(settings, Journal(settings.data_path / 'journal'))
         await memory.connect()
         return memory
     policy = await redis_queue.eviction_policy()

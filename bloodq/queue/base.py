@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import Any, ClassVar
 
 import orjson
+from redis.exceptions import RedisError
 
 from bloodq.config import Settings
 from bloodq.errors import Conflict, JobFailure, NotFound, Poison, WorkerCrashed
@@ -23,6 +24,9 @@ from bloodq.jobs import TERMINAL, Job, JobStatus, Priority, is_job_id, new_job_i
 from bloodq.logs import get_logger
 
 log = get_logger('bloodq.queue')
+
+#: what a backend raises when its server is out of reach
+BACKEND_ERRORS: tuple[type[Exception], ...] = (RedisError, OSError)
 
 #: every Nth claim looks at the low list first, so low jobs are never starved for good
 LOW_PRIORITY_EVERY = 10
@@ -61,6 +65,9 @@ class Queue(ABC):
     async def healthy(self) -> bool:
         """True while the backend can take and hand out jobs."""
         return True
+
+    async def upkeep(self) -> None:  # noqa: B027 -- optional hook
+        """Periodic work of an API process (the Redis backend drains its outage spool)."""
 
     # --- producer side -----------------------------------------------------------------
 

@@ -61,15 +61,22 @@ local function current(jk, token)
 end
 """
 
-# ARGV: 3 id, 4 priority, 5 max waiting, 6 upload, 7.. field/value pairs
+# ARGV: 3 id, 4 priority, 5 max waiting (-1: adopting a spooled job, no limit, once only),
+# 6 upload, 7 created ms (0: now), 8.. field/value pairs
 ENQUEUE = COMMON + r"""
 local id = ARGV[3]
-local waiting = redis.call('LLEN', P .. 'high') + redis.call('LLEN', QN) + redis.call('LLEN', P .. 'low')
-  + redis.call('ZCARD', P .. 'scheduled')
-if waiting >= tonumber(ARGV[5]) then return -1 end
-local now = now_ms()
 local jk = P .. 'job:' .. id
-redis.call('HSET', jk, 'created_ms', now, 'updated_ms', now, unpack(ARGV, 7))
+local limit = tonumber(ARGV[5])
+if limit < 0 then
+  if redis.call('EXISTS', jk) == 1 then return 0 end
+else
+  local waiting = redis.call('LLEN', P .. 'high') + redis.call('LLEN', QN) + redis.call('LLEN', P .. 'low')
+    + redis.call('ZCARD', P .. 'scheduled')
+  if waiting >= limit then return -1 end
+end
+local now = tonumber(ARGV[7])
+if now == 0 then now = now_ms() end
+redis.call('HSET', jk, 'created_ms', now, 'updated_ms', now, unpack(ARGV, 8))
 redis.call('SET', P .. 'upload:' .. id, ARGV[6])
 redis.call('RPUSH', list_key(ARGV[4]), id)
 redis.call('RPUSH', P .. 'notify', 1)

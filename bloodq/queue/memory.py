@@ -1,7 +1,10 @@
 """The in-memory backend: asyncio structures in this process, for running without Redis.
 
 Every primitive runs without an ``await`` between its reads and writes, so each is
-atomic on the event loop just as a Lua script is atomic in Redis.
+atomic on the event loop just as a Lua script is atomic in Redis. With a
+:class:`~bloodq.storage.Journal`, accepted uploads and their records are on disk before
+the client hears 202, finished records keep their result there until RESULT_TTL, and a
+restart requeues whatever had not finished.
 """
 
 from __future__ import annotations
@@ -18,7 +21,11 @@ import orjson
 from bloodq.config import Settings
 from bloodq.errors import QueueFull
 from bloodq.jobs import PRIORITIES, TERMINAL, Job, JobStatus, Priority, now_ms
+from bloodq.logs import get_logger
 from bloodq.queue.base import LOW_PRIORITY_EVERY, Lease, Queue
+from bloodq.storage import Journal
+
+log = get_logger('bloodq.queue.memory')
 
 _RECENT_DURATIONS = 100
 
@@ -28,8 +35,9 @@ class MemoryQueue(Queue):
 
     backend = 'memory'
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, journal: Journal | None = None) -> None:
         super().__init__(settings)
+        self.journal = journal
         self.jobs: dict[str, Job] = {}
         self.uploads: dict[str, bytes] = {}
         self.results: dict[str, bytes] = {}
@@ -43,13 +51,39 @@ class MemoryQueue(Queue):
         self.claims = 0
         self._work = asyncio.Event()
 
+    async def connect(self) -> None:
+        """Reload the journal: finished jobs as they were, unfinished ones back in line."""
+        if self.journal is None:
+            return
+        restored = 0
+        for job in sorted(self.journal.records(), key=lambda j: j.created_ms):
+            if job.result is not None:
+                self.results[job.id] = orjson.dumps(job.result)
+                job.result = None
+            self.jobs[job.id] = job
+            if job.status in TERMINAL:
+                continue
+            # it was waiting or running when the process stopped: run it (again)
+            self._back_to_waiting(job, 0, job.error, failed=job.status is JobStatus.PROCESSING)
+            restored += 1
+        if restored:
+            log.info('journal_restored', requeued=restored, total=len(self.jobs))
+
     # --- primitives --------------------------------------------------------------------
 
     async def _enqueue(self, job: Job, upload: bytes) -> None:
         if self._waiting_count() >= self.settings.max_queue_size:
             raise QueueFull(f'{self.settings.max_queue_size} jobs are waiting; try again shortly')
+        if self.journal is not None:
+            # on disk before the 202: the upload (fsynced, off the loop), then its record
+            await asyncio.to_thread(self.journal.save_upload, job.id, upload)
+            if self._waiting_count() >= self.settings.max_queue_size:
+                self.journal.drop_upload(job.id)
+                raise QueueFull(f'{self.settings.max_queue_size} jobs are waiting; try again shortly')
+            self.journal.save_record(job, sync=True)
+        else:
+            self.uploads[job.id] = upload
         self.jobs[job.id] = job
-        self.uploads[job.id] = upload
         self.waiting[job.priority].append(job.id)
         self._count('submitted')
         self._work.set()
@@ -82,6 +116,7 @@ class MemoryQueue(Queue):
             job.lease_until_ms = now + lease_ms
             job.progress, job.stage = 0, ''
             self.processing[job_id] = job.lease_until_ms
+            self._persist(job)  # so attempts survive a restart
             claimed.append(_copy(job))
         return claimed
 
@@ -105,14 +140,17 @@ class MemoryQueue(Queue):
         if current is None:
             return False
         self.processing.pop(job.id, None)
-        if current.started_ms is not None:
+        if current.started_ms is not None and status is JobStatus.COMPLETED:
             self.durations_ms.append(now_ms() - current.started_ms)
-        self._end(current, status, error)
+        if report is not None:
+            current.has_report = True
+            if self.journal is not None:
+                self.journal.save_report(job.id, report)
+            else:
+                self.reports[job.id] = report
         if result is not None:
             self.results[job.id] = result
-        if report is not None:
-            self.reports[job.id] = report
-            current.has_report = True
+        self._end(current, status, error)
         return True
 
     async def _requeue(self, job: Job, *, run_at_ms: int, error: dict[str, str] | None) -> bool:
@@ -139,10 +177,12 @@ class MemoryQueue(Queue):
         self.processing.pop(job_id, None)
         for store in (self.jobs, self.uploads, self.results, self.reports):
             store.pop(job_id, None)
+        if self.journal is not None:
+            self.journal.delete(job_id)
 
     async def _revive(self, job_id: str) -> bool:
         job = self.jobs.get(job_id)
-        if job is None or job.id not in self.uploads or job.status not in (JobStatus.FAILED, JobStatus.CANCELLED):
+        if job is None or job.status not in (JobStatus.FAILED, JobStatus.CANCELLED) or not await self.get_upload(job_id):
             return False
         job.failures, job.cancel_requested, job.finished_ms = 0, False, None
         self._back_to_waiting(job, 0, None, failed=False)
@@ -160,9 +200,13 @@ class MemoryQueue(Queue):
         return out
 
     async def get_upload(self, job_id: str) -> bytes | None:
+        if self.journal is not None and job_id in self.jobs:
+            return await asyncio.to_thread(self.journal.load_upload, job_id)
         return self.uploads.get(job_id)
 
     async def get_report(self, job_id: str) -> bytes | None:
+        if self.journal is not None and job_id in self.jobs:
+            return await asyncio.to_thread(self.journal.load_report, job_id)
         return self.reports.get(job_id)
 
     async def position(self, job: Job) -> int | None:
@@ -254,7 +298,10 @@ class MemoryQueue(Queue):
         job.lease_until_ms = 0
         if status is not JobStatus.FAILED:  # failed jobs keep the upload so they can be retried
             self.uploads.pop(job.id, None)
+            if self.journal is not None:
+                self.journal.drop_upload(job.id)
         self._count(status.value)
+        self._persist(job)
         self._notify_done(job.id)
 
     def _back_to_waiting(self, job: Job, run_at_ms: int, error: dict[str, str] | None, *, failed: bool) -> None:
@@ -270,7 +317,15 @@ class MemoryQueue(Queue):
             heapq.heappush(self.scheduled, (run_at_ms, job.id))
         else:
             self.waiting[job.priority].appendleft(job.id)
+        self._persist(job)
         self._work.set()
+
+    def _persist(self, job: Job) -> None:
+        """Keep the journal's record in step (with the result once there is one)."""
+        if self.journal is None:
+            return
+        raw = self.results.get(job.id)
+        self.journal.save_record(replace(job, result=orjson.loads(raw)) if raw is not None else job)
 
     def _pop_next(self) -> str | None:
         self.claims += 1

@@ -21,11 +21,12 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from bloodq.config import Settings
-from bloodq.errors import QueueFull
+from bloodq.errors import QueueFull, Unavailable
 from bloodq.jobs import PRIORITIES, Job, JobStatus, Priority
 from bloodq.logs import get_logger
 from bloodq.queue import lua
-from bloodq.queue.base import Lease, Queue
+from bloodq.queue.base import BACKEND_ERRORS, Lease, Queue
+from bloodq.storage import Journal
 
 log = get_logger('bloodq.queue.redis')
 
@@ -48,8 +49,10 @@ class RedisQueue(Queue):
 
     backend = 'redis'
 
-    def __init__(self, settings: Settings, client: aioredis.Redis | None = None, *, listen: bool = False) -> None:
+    def __init__(self, settings: Settings, client: aioredis.Redis | None = None, *, listen: bool = False,
+                 spool: Journal | None = None) -> None:
         super().__init__(settings)
+        self.spool = spool  #: where accepted uploads wait while Redis is out of reach
         # redis-py's return types are unions of every RESP shape; we know each command's reply
         self.r: Any = client or connect_redis(settings.redis_url)
         self.prefix = settings.key_prefix
@@ -118,15 +121,53 @@ class RedisQueue(Queue):
     # --- primitives --------------------------------------------------------------------
 
     async def _enqueue(self, job: Job, upload: bytes) -> None:
+        try:
+            created = await self._store(job, upload, limit=self.settings.max_queue_size)
+        except BACKEND_ERRORS as exc:
+            if self.spool is None:
+                raise Unavailable('the queue is unreachable; try again shortly') from exc
+            await asyncio.to_thread(self._spool_write, job, upload)
+            log.warning('job_spooled_redis_unreachable', job_id=job.id, error=type(exc).__name__)
+            return
+        if created == -1:
+            raise QueueFull(f'{self.settings.max_queue_size} jobs are waiting; try again shortly')
+        job.created_ms = job.updated_ms = created
+
+    async def _store(self, job: Job, upload: bytes, *, limit: int, created_ms: int = 0) -> int:
+        """Run ENQUEUE; ``limit=-1`` adopts a spooled job (no cap, and never twice)."""
         fields: list[Any] = []
         for name in _STATIC_FIELDS:
             value = getattr(job, name)
             fields += [name, value.value if isinstance(value, Priority) else value]
         fields += ['status', JobStatus.QUEUED.value, 'attempts', 0, 'failures', 0]
-        created = await self._run('ENQUEUE', job.id, job.priority.value, self.settings.max_queue_size, upload, *fields)
-        if created == -1:
-            raise QueueFull(f'{self.settings.max_queue_size} jobs are waiting; try again shortly')
-        job.created_ms = job.updated_ms = int(created)
+        return int(await self._run('ENQUEUE', job.id, job.priority.value, limit, upload, created_ms, *fields))
+
+    def _spool_write(self, job: Job, upload: bytes) -> None:
+        assert self.spool is not None
+        self.spool.save_upload(job.id, upload)
+        self.spool.save_record(job, sync=True)
+
+    async def drain_spool(self) -> int:
+        """Move jobs spooled during an outage into Redis, oldest first; returns how many."""
+        if self.spool is None or not len(self.spool):
+            return 0
+        moved = 0
+        for job in sorted(self.spool.records(), key=lambda j: j.created_ms):
+            upload = self.spool.load_upload(job.id)
+            if upload is not None:
+                # adoption is idempotent: a crash before the delete below cannot enqueue it twice
+                await self._store(job, upload, limit=-1, created_ms=job.created_ms)
+            self.spool.delete(job.id)
+            moved += 1
+        log.info('spool_drained', jobs=moved)
+        return moved
+
+    async def upkeep(self) -> None:
+        if self.spooled():
+            await self.drain_spool()
+
+    def spooled(self) -> int:
+        return len(self.spool) if self.spool is not None else 0
 
     async def wait_for_work(self, timeout_s: float) -> None:
         await self.r.blpop([f'{self.prefix}notify'], timeout=max(timeout_s, 0.01))
@@ -164,12 +205,17 @@ class RedisQueue(Queue):
     # --- reads ---------------------------------------------------------------------------
 
     async def get(self, job_id: str) -> Job | None:
-        async with self.r.pipeline(transaction=False) as pipe:
-            pipe.hgetall(f'{self.prefix}job:{job_id}')
-            pipe.get(f'{self.prefix}result:{job_id}')
-            raw, result = await pipe.execute()
+        try:
+            async with self.r.pipeline(transaction=False) as pipe:
+                pipe.hgetall(f'{self.prefix}job:{job_id}')
+                pipe.get(f'{self.prefix}result:{job_id}')
+                raw, result = await pipe.execute()
+        except BACKEND_ERRORS:
+            if self.spool is None:
+                raise
+            raw, result = None, None
         if not raw:
-            return None
+            return self.spool.load_record(job_id) if self.spool is not None else None
         job = _job_from_dict(raw)
         if result is not None:
             job.result = orjson.loads(result)
@@ -187,6 +233,12 @@ class RedisQueue(Queue):
         return self.settings.queue_name if priority is Priority.NORMAL else f'{self.prefix}{priority.value}'
 
     async def position(self, job: Job) -> int | None:
+        try:
+            return await self._position(job)
+        except BACKEND_ERRORS:
+            return None
+
+    async def _position(self, job: Job) -> int | None:
         ahead = 0
         for priority in PRIORITIES:
             key = self._list_key(priority)
@@ -212,8 +264,13 @@ class RedisQueue(Queue):
         return jobs, next_cursor
 
     async def stats(self) -> dict[str, Any]:
-        lengths, scheduled, processing, live, infos, by_status, counts, durations = await self._run(
-            'STATS', int(self.settings.lease_s * 1000))
+        try:
+            lengths, scheduled, processing, live, infos, by_status, counts, durations = await self._run(
+                'STATS', int(self.settings.lease_s * 1000))
+        except BACKEND_ERRORS:
+            return {'backend': self.backend, 'redis_up': False, 'spooled': self.spooled(),
+                    'queue_length': self.spooled(), 'processing': 0, 'workers': 0, 'consumers': [],
+                    'jobs_by_status': {}, 'totals': {}, 'recent_durations_ms': []}
         consumers = []
         for consumer_id, info in zip(live, infos, strict=True):
             consumers.append({'id': consumer_id.decode(), **(orjson.loads(info) if info else {})})
@@ -229,6 +286,8 @@ class RedisQueue(Queue):
             'jobs_by_status': dict(zip(names, by_status, strict=True)),
             'totals': {counts[i].decode(): int(counts[i + 1]) for i in range(0, len(counts), 2)},
             'recent_durations_ms': [int(d) for d in durations],
+            'redis_up': True,
+            'spooled': self.spooled(),
         }
 
     # --- upkeep --------------------------------------------------------------------------
