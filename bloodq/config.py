@@ -45,6 +45,7 @@ class Settings:
     max_pages: int = 500
     child_memory_mb: int = 1024
     default_query: str = 'Summarise my blood test results'
+    handler: str = 'bloodq.tasks:AnalysisTask'  #: ``module:factory`` run for each job (benchmarks swap it)
 
     @property
     def max_upload_bytes(self) -> int:

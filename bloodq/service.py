@@ -18,7 +18,7 @@ from bloodq.errors import BloodqError
 from bloodq.logs import get_logger, setup_logging
 from bloodq.pool import WorkerPool
 from bloodq.queue.redis import RedisQueue
-from bloodq.tasks import AnalysisTask
+from bloodq.tasks import handler_factory
 
 log = get_logger('bloodq.service')
 
@@ -75,7 +75,7 @@ async def serve_worker(settings: Settings) -> int:
         return 1
     signals = Signals()
     signals.install()
-    pool = WorkerPool(queue, settings, lambda: AnalysisTask(queue, settings), slots=settings.worker_count,
+    pool = WorkerPool(queue, settings, handler_factory(queue, settings), slots=settings.worker_count,
                       name='worker')
     signals.watch(pool)
     await pool.start()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Callable
 from typing import Any
 
 from bloodq.config import Settings
 from bloodq.errors import JobFailure
 from bloodq.jobs import Job
-from bloodq.pool import JobContext
+from bloodq.pool import Handler, JobContext
 from bloodq.queue.base import Queue
 from bloodq.runner import AnalysisChild
 
@@ -30,3 +32,10 @@ class AnalysisTask:
 
     async def close(self) -> None:
         await self.child.stop()
+
+
+def handler_factory(queue: Queue, settings: Settings) -> Callable[[], Handler]:
+    """The pool's per-slot handler maker named by ``HANDLER`` (``module:callable``)."""
+    module_name, _, attr = settings.handler.partition(':')
+    factory = getattr(importlib.import_module(module_name), attr)
+    return lambda: factory(queue, settings)  # type: ignore[no-any-return]

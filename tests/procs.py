@@ -30,7 +30,9 @@ class Proc:
         self.env = {
             **{k: v for k, v in os.environ.items() if k not in ('QUEUE_BACKEND', 'REDIS_URL')},
             'HOST': '127.0.0.1', 'PORT': str(self.port), 'LOG_DIR': str(workdir / 'logs'),
-            'DATA_DIR': str(workdir / 'data'), 'PYTHONUNBUFFERED': '1', **env,
+            'DATA_DIR': str(workdir / 'data'), 'PYTHONUNBUFFERED': '1',
+            # test handlers (tests/handlers.py) are importable by name in the child processes
+            'PYTHONPATH': os.pathsep.join([str(ROOT / 'tests'), str(ROOT)]), **env,
         }
         self.proc: subprocess.Popen[bytes] | None = None
         self.stderr_path = workdir / f'{Path(script).stem}-{self.port}.stderr'

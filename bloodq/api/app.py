@@ -16,7 +16,7 @@ from bloodq.errors import BloodqError
 from bloodq.logs import get_logger
 from bloodq.pool import WorkerPool
 from bloodq.queue import BACKEND_ERRORS, open_queue
-from bloodq.tasks import AnalysisTask
+from bloodq.tasks import handler_factory
 
 log = get_logger('bloodq.api')
 access_log = get_logger('bloodq.access')
@@ -71,7 +71,7 @@ async def _pool_ctx(app: web.Application) -> AsyncIterator[None]:
     if settings.embedded_workers <= 0:
         yield
         return
-    pool = WorkerPool(queue, settings, lambda: AnalysisTask(queue, settings), slots=settings.embedded_workers,
+    pool = WorkerPool(queue, settings, handler_factory(queue, settings), slots=settings.embedded_workers,
                       name='embedded')
     app[POOL] = pool
     await pool.start()
