@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from procs import Proc
 from redis_server import RedisServer
 
 from bloodq.config import Settings
@@ -61,3 +62,12 @@ async def queue(request: pytest.FixtureRequest, settings: Settings, redis_server
     await q.connect()
     yield q
     await q.close()
+
+
+@pytest.fixture
+def procs() -> Iterator[list[Proc]]:
+    """Processes a test launches; each is stopped (SIGTERM, then SIGKILL) at teardown."""
+    started: list[Proc] = []
+    yield started
+    for proc in started:
+        proc.stop(10)

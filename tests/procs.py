@@ -14,8 +14,7 @@ from typing import Any
 
 import aiohttp
 import orjson
-
-from redis_server import free_port
+from redis_server import RedisServer, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -132,3 +131,18 @@ async def until_terminal(http: aiohttp.ClientSession, base: str, job_id: str, ti
 
     result: dict[str, Any] = await poll(check, timeout_s, what=f'job {job_id} terminal', interval_s=0.1)
     return result
+
+
+def service_env(backend: str, redis: RedisServer | None, **extra: Any) -> dict[str, str]:
+    env = {'QUEUE_BACKEND': backend, 'QUEUE_NAME': f'e2e_{os.urandom(4).hex()}', 'EMBEDDED_WORKERS': '2',
+           'LEASE_S': '3', 'SWEEP_INTERVAL_S': '0.2', 'SHUTDOWN_GRACE_S': '10'}
+    if redis is not None:
+        env['REDIS_URL'] = redis.url
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+def launch(procs: list[Proc], script: str, workdir: Path, env: dict[str, str]) -> Proc:
+    proc = Proc(script, workdir, env).start()
+    procs.append(proc)
+    return proc

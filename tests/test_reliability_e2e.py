@@ -16,9 +16,8 @@ from typing import Any
 import aiohttp
 import pytest
 from pdfs import simple_report
-from procs import Proc, get_json, poll, submit, until_terminal
+from procs import Proc, get_json, launch, poll, service_env, submit, until_terminal
 from redis_server import RedisServer
-from test_service_e2e import launch, procs, service_env  # noqa: F401 -- fixture re-export
 
 LEASE_S = 2.0
 

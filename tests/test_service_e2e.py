@@ -3,40 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 import pytest
 from conftest import require_shared
 from pdfs import encrypted, image_only, not_a_lab_report, simple_report, truncated
-from procs import Proc, get_json, poll, submit, until_terminal
+from procs import Proc, get_json, launch, poll, service_env, submit, until_terminal
 from redis_server import RedisServer
-
-
-def service_env(backend: str, redis: RedisServer | None, **extra: Any) -> dict[str, str]:
-    env = {'QUEUE_BACKEND': backend, 'QUEUE_NAME': f'e2e_{os.urandom(4).hex()}', 'EMBEDDED_WORKERS': '2',
-           'LEASE_S': '3', 'SWEEP_INTERVAL_S': '0.2', 'SHUTDOWN_GRACE_S': '10'}
-    if redis is not None:
-        env['REDIS_URL'] = redis.url
-    env.update({k: str(v) for k, v in extra.items()})
-    return env
-
-
-@pytest.fixture
-def procs() -> Any:
-    started: list[Proc] = []
-    yield started
-    for proc in started:
-        proc.stop(10)
-
-
-def launch(procs: list[Proc], script: str, workdir: Path, env: dict[str, str]) -> Proc:
-    proc = Proc(script, workdir, env).start()
-    procs.append(proc)
-    return proc
 
 
 @pytest.mark.parametrize('backend', ['memory', 'redis'])
