@@ -22,6 +22,8 @@ log = get_logger('bloodq.api')
 access_log = get_logger('bloodq.access')
 
 POOL = web.AppKey('pool', WorkerPool)
+#: what a 503 (queue full, backend away) suggests to the client
+RETRY_AFTER_S = 5
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -40,9 +42,12 @@ async def errors_and_access_log(request: web.Request, handler: Handler) -> web.S
         response = await handler(request)
     except BloodqError as exc:
         response = _error(exc.status, exc.code, exc.message)
+        if exc.status == 503:
+            response.headers['Retry-After'] = str(RETRY_AFTER_S)
     except BACKEND_ERRORS as exc:
         log.warning('backend_unreachable', request_id=request[REQUEST_ID], error=type(exc).__name__)
         response = _error(503, 'queue_unavailable', 'the queue backend is unreachable; try again shortly')
+        response.headers['Retry-After'] = str(RETRY_AFTER_S)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
