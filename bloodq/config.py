@@ -45,6 +45,12 @@ class Settings:
     max_pages: int = 500
     child_memory_mb: int = 1024
     default_query: str = 'Summarise my blood test results'
+    webhook_secret: str = ''  #: HMAC key for X-Bloodq-Signature
+    webhook_allow_private: bool = False  #: allow callbacks to loopback/private/link-local addresses
+    webhook_timeout_s: float = 10.0
+    webhook_retry_base_s: float = 5.0  #: first retry delay; doubles each time
+    webhook_retry_window_s: float = 900.0  #: give up once this long has passed since the first attempt
+    public_url: str = ''  #: prefix for report_url in webhooks (``https://bloodq.example``); relative when empty
     handler: str = 'bloodq.tasks:AnalysisTask'  #: ``module:factory`` run for each job (benchmarks swap it)
 
     @property

@@ -97,6 +97,8 @@ class Job:
     result: dict[str, Any] | None = None
     request_id: str = ''
     has_report: bool = False
+    callback: str = ''  #: URL notified when the job ends (completed or finally failed)
+    webhook: dict[str, Any] | None = None  #: delivery state: attempts, last_status, delivered_at, gave_up
 
     def to_json(self) -> bytes:
         return orjson.dumps(asdict(self))
@@ -129,4 +131,8 @@ class Job:
             out['result'] = self.result
         if self.error is not None:
             out['error'] = self.error
+        if self.callback:
+            state = self.webhook or {}
+            out['callback'] = {'attempts': state.get('attempts', 0), 'last_status': state.get('last_status'),
+                               'delivered_at': iso(state.get('delivered_ms')), 'gave_up': state.get('gave_up', False)}
         return out

@@ -20,6 +20,7 @@ from bloodq.errors import JobFailure
 from bloodq.jobs import Job
 from bloodq.logs import get_logger
 from bloodq.queue.base import BACKEND_ERRORS, Lease, Queue
+from bloodq.webhooks import WebhookDispatcher
 
 log = get_logger('bloodq.pool')
 
@@ -82,6 +83,7 @@ class WorkerPool:
         self._background = [
             asyncio.create_task(self._every(self.settings.sweep_interval_s, self.queue.sweep), name='sweep'),
             asyncio.create_task(self._every(self.settings.heartbeat_s, self._announce), name='announce'),
+            asyncio.create_task(WebhookDispatcher(self.queue, self.settings).run(), name='webhooks'),
         ]
         await self._announce()
         log.info('pool_started', slots=len(self.slots), backend=self.queue.backend)

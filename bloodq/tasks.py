@@ -38,4 +38,4 @@ def handler_factory(queue: Queue, settings: Settings) -> Callable[[], Handler]:
     """The pool's per-slot handler maker named by ``HANDLER`` (``module:callable``)."""
     module_name, _, attr = settings.handler.partition(':')
     factory = getattr(importlib.import_module(module_name), attr)
-    return lambda: factory(queue, settings)  # type: ignore[no-any-return]
+    return lambda: factory(queue, settings)

@@ -28,10 +28,10 @@ class Proc:
         self.port = int(env.get('PORT') or free_port())
         self.env = {
             **{k: v for k, v in os.environ.items() if k not in ('QUEUE_BACKEND', 'REDIS_URL')},
-            'HOST': '127.0.0.1', 'PORT': str(self.port), 'LOG_DIR': str(workdir / 'logs'),
+            'HOST': '127.0.0.1', 'LOG_DIR': str(workdir / 'logs'),
             'DATA_DIR': str(workdir / 'data'), 'PYTHONUNBUFFERED': '1',
             # test handlers (tests/handlers.py) are importable by name in the child processes
-            'PYTHONPATH': os.pathsep.join([str(ROOT / 'tests'), str(ROOT)]), **env,
+            'PYTHONPATH': os.pathsep.join([str(ROOT / 'tests'), str(ROOT)]), **env, 'PORT': str(self.port),
         }
         self.proc: subprocess.Popen[bytes] | None = None
         self.stderr_path = workdir / f'{Path(script).stem}-{self.port}.stderr'

@@ -13,6 +13,7 @@ from bloodq.config import Settings
 from bloodq.errors import BadRequest, NotFound, Unprocessable
 from bloodq.jobs import Job, JobStatus, iso, now_ms
 from bloodq.queue.base import Queue
+from bloodq.webhooks import check_callback
 
 routes = web.RouteTableDef()
 
@@ -54,13 +55,20 @@ async def _estimates(queue: Queue, position: int | None) -> dict[str, Any]:
 
 
 async def _accept(request: web.Request) -> tuple[Job, dict[str, Any]]:
-    submission = await read_submission(request, _settings(request))
+    settings = _settings(request)
+    submission = await read_submission(request, settings)
+    key = request.headers.get('Idempotency-Key', '')
+    if len(key) > 255:
+        raise BadRequest('Idempotency-Key is limited to 255 characters', code='bad_idempotency_key')
+    callback = await check_callback(submission.callback, settings) if submission.callback else ''
     queue = _queue(request)
-    job = await queue.enqueue(submission.pdf, query=submission.query, file_name=submission.file_name,
-                              priority=submission.priority, request_id=request[REQUEST_ID])
+    job, replayed = await queue.enqueue_once(
+        submission.pdf, query=submission.query, file_name=submission.file_name, priority=submission.priority,
+        request_id=request[REQUEST_ID], callback=callback, idempotency_key=key)
     position = await queue.position(job)
     body = {
-        'status': 'queued',
+        'status': job.status.value,
+        'idempotent_replay': replayed,
         'job_id': job.id,
         'request_id': request[REQUEST_ID],
         'message': 'Report accepted; follow status_url for progress and the result.',
@@ -78,7 +86,7 @@ async def _accept(request: web.Request) -> tuple[Job, dict[str, Any]]:
 @routes.post('/analyze-async')
 async def analyze_async(request: web.Request) -> web.Response:
     _, body = await _accept(request)
-    return json(body, status=202)
+    return json(body, status=200 if body['idempotent_replay'] else 202)
 
 
 @routes.post('/analyze')

@@ -10,7 +10,7 @@ from bloodq.config import Settings
 from bloodq.errors import BadRequest, PayloadTooLarge, Unprocessable
 from bloodq.jobs import Priority
 
-_TEXT_FIELDS = {'query': 4000, 'priority': 16}
+_TEXT_FIELDS = {'query': 4000, 'priority': 16, 'callback': 2048}
 _CHUNK = 64 * 1024
 _PDF_MAGIC = b'%PDF-'
 
@@ -23,6 +23,7 @@ class Submission:
     file_name: str
     query: str
     priority: Priority
+    callback: str
 
 
 class UnsupportedMedia(BadRequest):
@@ -60,7 +61,7 @@ async def read_submission(request: web.Request, settings: Settings) -> Submissio
             raw = await _read_bounded(part, _TEXT_FIELDS[name] * 4, field=name)
             texts[name] = raw.decode('utf-8', errors='replace').strip()[: _TEXT_FIELDS[name]]
         else:
-            raise BadRequest(f'unknown form field {name[:40]!r}; allowed: file, query, priority', code='unknown_field')
+            raise BadRequest(f'unknown form field {name[:40]!r}; allowed: file, query, priority, callback', code='unknown_field')
     if pdf is None:
         raise BadRequest('the form has no "file" field', code='missing_file')
     if not pdf:
@@ -71,7 +72,8 @@ async def read_submission(request: web.Request, settings: Settings) -> Submissio
         priority = Priority(texts.get('priority') or 'normal')
     except ValueError:
         raise Unprocessable('priority must be high, normal or low', code='bad_priority') from None
-    return Submission(pdf, file_name, texts.get('query') or settings.default_query, priority)
+    return Submission(pdf, file_name, texts.get('query') or settings.default_query, priority,
+                      texts.get('callback', ''))
 
 
 async def _next_part(reader: MultipartReader) -> BodyPartReader | None:

@@ -10,6 +10,7 @@ worker that lost its lease cannot overwrite the attempt that replaced it.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import random
 from abc import ABC, abstractmethod
 from enum import StrEnum
@@ -79,10 +80,30 @@ class Queue(ABC):
         file_name: str,
         priority: Priority = Priority.NORMAL,
         request_id: str = '',
+        callback: str = '',
     ) -> Job:
         """Store the upload and its job record, then make the job claimable.
 
         Raises :class:`~bloodq.errors.QueueFull` when ``max_queue_size`` jobs wait.
+        """
+        job, _ = await self.enqueue_once(upload, query=query, file_name=file_name, priority=priority,
+                                         request_id=request_id, callback=callback)
+        return job
+
+    async def enqueue_once(
+        self,
+        upload: bytes,
+        *,
+        query: str,
+        file_name: str,
+        priority: Priority = Priority.NORMAL,
+        request_id: str = '',
+        callback: str = '',
+        idempotency_key: str = '',
+    ) -> tuple[Job, bool]:
+        """Like :meth:`enqueue`; a repeated ``idempotency_key`` (within RESULT_TTL) returns the first job.
+
+        The second item is True when the job is such a replay.
         """
         job = Job(
             id=new_job_id(),
@@ -91,10 +112,15 @@ class Queue(ABC):
             file_size_bytes=len(upload),
             priority=priority,
             request_id=request_id,
+            callback=callback,
         )
-        await self._enqueue(job, upload)
+        key = hashlib.sha256(idempotency_key.encode()).hexdigest() if idempotency_key else ''
+        existing = await self._enqueue(job, upload, key)
+        if existing is not None:
+            log.info('job_enqueue_replayed', job_id=existing, request_id=request_id)
+            return await self.require(existing), True
         log.info('job_enqueued', job_id=job.id, request_id=request_id, bytes=len(upload), priority=priority.value)
-        return job
+        return job, False
 
     # --- consumer side -----------------------------------------------------------------
 
@@ -223,8 +249,12 @@ class Queue(ABC):
     # --- primitives --------------------------------------------------------------------
 
     @abstractmethod
-    async def _enqueue(self, job: Job, upload: bytes) -> None:
-        """Atomically store ``job`` and ``upload`` and append the id to its waiting list."""
+    async def _enqueue(self, job: Job, upload: bytes, idempotency_key: str) -> str | None:
+        """Atomically store ``job`` and ``upload`` and append the id to its waiting list.
+
+        With a (hashed) ``idempotency_key`` already used by a live job, store nothing and
+        return that job's id.
+        """
 
     @abstractmethod
     async def _claim(self, worker_id: str, n: int, lease_ms: int) -> list[Job]:
@@ -284,6 +314,14 @@ class Queue(ABC):
     @abstractmethod
     async def sweep(self) -> list[str]:
         """Recover jobs whose lease lapsed (requeue, or fail as ``poison``); prune expired."""
+
+    @abstractmethod
+    async def claim_webhooks(self, n: int, lease_ms: int) -> list[str]:
+        """Up to ``n`` jobs whose webhook delivery is due, each leased for ``lease_ms``."""
+
+    @abstractmethod
+    async def webhook_outcome(self, job_id: str, state: dict[str, Any], next_ms: int) -> None:
+        """Store the delivery state; ``next_ms`` = when to try again, 0 when done."""
 
     @abstractmethod
     async def register_consumers(self, consumers: dict[str, dict[str, Any]]) -> None:

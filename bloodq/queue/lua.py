@@ -35,6 +35,9 @@ local function finish(id, jk, status, err, ttl, now)
   end
   redis.call('EXPIRE', jk, ttl)
   redis.call('HINCRBY', P .. 'counts', status, 1)
+  if status ~= 'cancelled' and (redis.call('HGET', jk, 'callback') or '') ~= '' then
+    redis.call('ZADD', P .. 'webhooks', now, id)  -- delivered by any process's dispatcher
+  end
   redis.call('PUBLISH', P .. 'done', id)
 end
 local function back_to_waiting(id, jk, run_at, err, failed, now)
@@ -62,11 +65,17 @@ end
 """
 
 # ARGV: 3 id, 4 priority, 5 max waiting (-1: adopting a spooled job, no limit, once only),
-# 6 upload, 7 created ms (0: now), 8.. field/value pairs
+# 6 upload, 7 created ms (0: now), 8 idempotency key hash ('' none), 9 ttl s, 10.. field/value pairs.
+# Returns the created ms, -1 when full, 0 when already adopted, or the id of the job a key already names.
 ENQUEUE = COMMON + r"""
 local id = ARGV[3]
 local jk = P .. 'job:' .. id
 local limit = tonumber(ARGV[5])
+local idem = ARGV[8]
+if idem ~= '' then
+  local seen = redis.call('GET', P .. 'idem:' .. idem)
+  if seen and redis.call('EXISTS', P .. 'job:' .. seen) == 1 then return seen end
+end
 if limit < 0 then
   if redis.call('EXISTS', jk) == 1 then return 0 end
 else
@@ -76,7 +85,8 @@ else
 end
 local now = tonumber(ARGV[7])
 if now == 0 then now = now_ms() end
-redis.call('HSET', jk, 'created_ms', now, 'updated_ms', now, unpack(ARGV, 8))
+redis.call('HSET', jk, 'created_ms', now, 'updated_ms', now, unpack(ARGV, 10))
+if idem ~= '' then redis.call('SET', P .. 'idem:' .. idem, id, 'EX', ARGV[9]) end
 redis.call('SET', P .. 'upload:' .. id, ARGV[6])
 redis.call('RPUSH', list_key(ARGV[4]), id)
 redis.call('RPUSH', P .. 'notify', 1)
@@ -265,4 +275,34 @@ return {
   redis.call('HGETALL', P .. 'counts'),
   redis.call('LRANGE', P .. 'durations', 0, -1),
 }
+"""
+
+# ARGV: 3 n, 4 lease ms. Takes up to n due webhook deliveries, leasing each; returns job ids.
+WEBHOOK_CLAIM = COMMON + r"""
+local now = now_ms()
+local due = redis.call('ZRANGEBYSCORE', P .. 'webhooks', '-inf', now, 'LIMIT', 0, tonumber(ARGV[3]))
+for _, id in ipairs(due) do
+  if redis.call('EXISTS', P .. 'job:' .. id) == 1 then
+    redis.call('ZADD', P .. 'webhooks', now + tonumber(ARGV[4]), id)
+  else
+    redis.call('ZREM', P .. 'webhooks', id)
+  end
+end
+return due
+"""
+
+# ARGV: 3 id, 4 state json, 5 next attempt ms (0 = done: delivered or given up)
+WEBHOOK_DONE = COMMON + r"""
+local jk = P .. 'job:' .. ARGV[3]
+if redis.call('EXISTS', jk) == 0 then
+  redis.call('ZREM', P .. 'webhooks', ARGV[3])
+  return 0
+end
+redis.call('HSET', jk, 'webhook', ARGV[4])
+if ARGV[5] == '0' then
+  redis.call('ZREM', P .. 'webhooks', ARGV[3])
+else
+  redis.call('ZADD', P .. 'webhooks', ARGV[5], ARGV[3])
+end
+return 1
 """

@@ -49,6 +49,8 @@ class MemoryQueue(Queue):
         self.counts: dict[str, int] = {}
         self.durations_ms: deque[int] = deque(maxlen=_RECENT_DURATIONS)
         self.claims = 0
+        self.idempotency: dict[str, tuple[str, int]] = {}  # key hash -> (job id, expires ms)
+        self.webhooks: dict[str, int] = {}  # job id -> next delivery attempt (ms)
         self._work = asyncio.Event()
 
     async def connect(self) -> None:
@@ -62,6 +64,9 @@ class MemoryQueue(Queue):
                 job.result = None
             self.jobs[job.id] = job
             if job.status in TERMINAL:
+                state = job.webhook or {}
+                if job.callback and job.status is not JobStatus.CANCELLED and not state.get('done'):
+                    self.webhooks[job.id] = int(state.get('next_ms', 0))
                 continue
             # it was waiting or running when the process stopped: run it (again)
             self._back_to_waiting(job, 0, job.error, failed=job.status is JobStatus.PROCESSING)
@@ -71,7 +76,11 @@ class MemoryQueue(Queue):
 
     # --- primitives --------------------------------------------------------------------
 
-    async def _enqueue(self, job: Job, upload: bytes) -> None:
+    async def _enqueue(self, job: Job, upload: bytes, idempotency_key: str) -> str | None:
+        if idempotency_key:
+            seen = self.idempotency.get(idempotency_key)
+            if seen is not None and seen[1] > now_ms() and seen[0] in self.jobs:
+                return seen[0]
         if self._waiting_count() >= self.settings.max_queue_size:
             raise QueueFull(f'{self.settings.max_queue_size} jobs are waiting; try again shortly')
         if self.journal is not None:
@@ -84,9 +93,12 @@ class MemoryQueue(Queue):
         else:
             self.uploads[job.id] = upload
         self.jobs[job.id] = job
+        if idempotency_key:
+            self.idempotency[idempotency_key] = (job.id, now_ms() + self.settings.result_ttl_s * 1000)
         self.waiting[job.priority].append(job.id)
         self._count('submitted')
         self._work.set()
+        return None
 
     async def wait_for_work(self, timeout_s: float) -> None:
         if self._waiting_count() or self._due_scheduled():
@@ -274,6 +286,28 @@ class MemoryQueue(Queue):
                 await self._delete(job_id)
         return recovered
 
+    async def claim_webhooks(self, n: int, lease_ms: int) -> list[str]:
+        now = now_ms()
+        due = [job_id for job_id, at in self.webhooks.items() if at <= now][:n]
+        for job_id in due:
+            if job_id in self.jobs:
+                self.webhooks[job_id] = now + lease_ms
+            else:
+                self.webhooks.pop(job_id)
+        return due
+
+    async def webhook_outcome(self, job_id: str, state: dict[str, Any], next_ms: int) -> None:
+        job = self.jobs.get(job_id)
+        if job is None:
+            self.webhooks.pop(job_id, None)
+            return
+        job.webhook = state
+        self._persist(job)
+        if next_ms:
+            self.webhooks[job_id] = next_ms
+        else:
+            self.webhooks.pop(job_id, None)
+
     async def register_consumers(self, consumers: dict[str, dict[str, Any]]) -> None:
         now = now_ms()
         for consumer_id, info in consumers.items():
@@ -301,6 +335,8 @@ class MemoryQueue(Queue):
             if self.journal is not None:
                 self.journal.drop_upload(job.id)
         self._count(status.value)
+        if job.callback and status is not JobStatus.CANCELLED:
+            self.webhooks[job.id] = now_ms()
         self._persist(job)
         self._notify_done(job.id)
 

@@ -33,7 +33,7 @@ log = get_logger('bloodq.queue.redis')
 _INT_FIELDS = ('file_size_bytes', 'created_ms', 'updated_ms', 'attempts', 'failures', 'lease_until_ms', 'run_at_ms',
                'progress')
 _OPTIONAL_INT_FIELDS = ('started_ms', 'finished_ms')
-_STATIC_FIELDS = ('id', 'query', 'file_name', 'file_size_bytes', 'priority', 'request_id')
+_STATIC_FIELDS = ('id', 'query', 'file_name', 'file_size_bytes', 'priority', 'request_id', 'callback')
 _CANCEL_ERROR = orjson.dumps({'code': 'cancelled', 'message': 'cancelled by request'})
 _POISON_ERROR = orjson.dumps({'code': 'poison', 'message': 'the job stopped its workers too often'})
 _LAPSED_ERROR = orjson.dumps({'code': 'lease_expired', 'message': 'its worker stopped answering'})
@@ -60,7 +60,7 @@ class RedisQueue(Queue):
         self._scripts = {
             name: self.r.register_script(getattr(lua, name))
             for name in ('ENQUEUE', 'CLAIM', 'TOUCH', 'FINISH', 'REQUEUE', 'CANCEL', 'DELETE', 'REVIVE', 'SWEEP',
-                         'REGISTER', 'STATS')
+                         'REGISTER', 'STATS', 'WEBHOOK_CLAIM', 'WEBHOOK_DONE')
         }
         self._listen = listen
         self._listener: asyncio.Task[None] | None = None
@@ -120,27 +120,31 @@ class RedisQueue(Queue):
 
     # --- primitives --------------------------------------------------------------------
 
-    async def _enqueue(self, job: Job, upload: bytes) -> None:
+    async def _enqueue(self, job: Job, upload: bytes, idempotency_key: str) -> str | None:
         try:
-            created = await self._store(job, upload, limit=self.settings.max_queue_size)
+            created = await self._store(job, upload, limit=self.settings.max_queue_size, idem=idempotency_key)
         except BACKEND_ERRORS as exc:
             if self.spool is None:
                 raise Unavailable('the queue is unreachable; try again shortly') from exc
             await asyncio.to_thread(self._spool_write, job, upload)
             log.warning('job_spooled_redis_unreachable', job_id=job.id, error=type(exc).__name__)
-            return
+            return None
+        if isinstance(created, bytes):
+            return created.decode()
         if created == -1:
             raise QueueFull(f'{self.settings.max_queue_size} jobs are waiting; try again shortly')
-        job.created_ms = job.updated_ms = created
+        job.created_ms = job.updated_ms = int(created)
+        return None
 
-    async def _store(self, job: Job, upload: bytes, *, limit: int, created_ms: int = 0) -> int:
+    async def _store(self, job: Job, upload: bytes, *, limit: int, created_ms: int = 0, idem: str = '') -> Any:
         """Run ENQUEUE; ``limit=-1`` adopts a spooled job (no cap, and never twice)."""
         fields: list[Any] = []
         for name in _STATIC_FIELDS:
             value = getattr(job, name)
             fields += [name, value.value if isinstance(value, Priority) else value]
         fields += ['status', JobStatus.QUEUED.value, 'attempts', 0, 'failures', 0]
-        return int(await self._run('ENQUEUE', job.id, job.priority.value, limit, upload, created_ms, *fields))
+        return await self._run('ENQUEUE', job.id, job.priority.value, limit, upload, created_ms, idem,
+                               self.settings.result_ttl_s, *fields)
 
     def _spool_write(self, job: Job, upload: bytes) -> None:
         assert self.spool is not None
@@ -313,6 +317,12 @@ class RedisQueue(Queue):
             await self.r.zrem(f'{self.prefix}consumers', *ids)
             await self.r.delete(*[f'{self.prefix}consumer:{i}' for i in ids])
 
+    async def claim_webhooks(self, n: int, lease_ms: int) -> list[str]:
+        return [i.decode() for i in await self._run('WEBHOOK_CLAIM', n, lease_ms)]
+
+    async def webhook_outcome(self, job_id: str, state: dict[str, Any], next_ms: int) -> None:
+        await self._run('WEBHOOK_DONE', job_id, orjson.dumps(state), next_ms)
+
     async def eviction_policy(self) -> str | None:
         """The server's ``maxmemory-policy`` (None when CONFIG is not allowed)."""
         try:
@@ -345,6 +355,9 @@ def _job_from_dict(raw: dict[bytes, bytes]) -> Job:
     job.request_id = h.get('request_id', '')
     job.cancel_requested = h.get('cancel_requested') == '1'
     job.has_report = h.get('has_report') == '1'
+    job.callback = h.get('callback', '')
     if h.get('error'):
         job.error = orjson.loads(h['error'])
+    if h.get('webhook'):
+        job.webhook = orjson.loads(h['webhook'])
     return job
