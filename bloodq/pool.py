@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from bloodq.config import Settings
 from bloodq.errors import JobFailure
-from bloodq.jobs import Job
+from bloodq.jobs import Job, iso, now_ms
 from bloodq.logs import get_logger
 from bloodq.queue.base import BACKEND_ERRORS, Lease, Queue
 from bloodq.webhooks import WebhookDispatcher
@@ -221,8 +221,9 @@ class WorkerPool:
     # --- upkeep ----------------------------------------------------------------------------
 
     async def _announce(self) -> None:
+        seen = iso(now_ms())
         await self.queue.register_consumers({
-            s.id: {**self.info, 'job_id': s.job.id if s.job else None} for s in self.slots
+            s.id: {**self.info, 'job_id': s.job.id if s.job else None, 'last_heartbeat': seen} for s in self.slots
         })
 
     async def _every(self, interval_s: float, fn: Callable[[], Awaitable[Any]]) -> None:

@@ -12,6 +12,7 @@ import sys
 
 from aiohttp import web
 
+from bloodq import metrics
 from bloodq.api.app import POOL, create_app
 from bloodq.config import Settings
 from bloodq.errors import BloodqError
@@ -73,6 +74,8 @@ async def serve_worker(settings: Settings) -> int:
         await queue.close()
         print(f'worker.py: cannot reach Redis at {settings.redis_url}: {type(exc).__name__}: {exc}', file=sys.stderr)
         return 1
+    if settings.metrics_port:
+        metrics.serve(settings.metrics_port, settings.metrics_host)
     signals = Signals()
     signals.install()
     pool = WorkerPool(queue, settings, handler_factory(queue, settings), slots=settings.worker_count,

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import aiohttp
 import orjson
 
+from bloodq import metrics
 from bloodq.config import Settings
 from bloodq.errors import Unprocessable
 from bloodq.jobs import Job, JobStatus, iso, now_ms
@@ -106,6 +107,8 @@ class WebhookDispatcher:
         state['attempts'] = int(state.get('attempts', 0)) + 1
         status = await self._post(job)
         state['last_status'] = status
+        metrics.WEBHOOKS.labels('delivered' if isinstance(status, int) and 200 <= status < 300
+                                else str(status) if isinstance(status, str) else f'http_{status}').inc()
         if isinstance(status, int) and 200 <= status < 300:
             state.update(done=True, delivered_ms=now_ms())
             next_ms = 0

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
+from bloodq import metrics
 from bloodq.api.routes import QUEUE, REQUEST_ID, SETTINGS, STARTED, json, routes
 from bloodq.config import Settings
 from bloodq.errors import BloodqError
@@ -57,10 +58,13 @@ async def errors_and_access_log(request: web.Request, handler: Handler) -> web.S
         log.exception('request_failed', request_id=request[REQUEST_ID], error=type(exc).__name__)
         response = _error(500, 'internal', 'internal error; the request id is in the server log')
     response.headers['X-Request-ID'] = request[REQUEST_ID]
-    route = request.match_info.route.resource
-    access_log.info('request', method=request.method, path=route.canonical if route else request.path,
-                    status=response.status, duration_ms=round((time.perf_counter() - started) * 1000, 2),
-                    request_id=request[REQUEST_ID])
+    resource = request.match_info.route.resource
+    route = resource.canonical if resource else 'unmatched'  # never the raw path: bounded label values
+    elapsed_s = time.perf_counter() - started
+    access_log.info('request', method=request.method, path=route, status=response.status,
+                    duration_ms=round(elapsed_s * 1000, 2), request_id=request[REQUEST_ID])
+    metrics.HTTP_REQUESTS.labels(route, request.method, str(response.status)).inc()
+    metrics.HTTP_LATENCY.labels(route).observe(elapsed_s)
     return response
 
 

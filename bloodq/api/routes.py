@@ -8,6 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bloodq import metrics
 from bloodq.api.upload import read_submission
 from bloodq.config import Settings
 from bloodq.errors import BadRequest, NotFound, Unprocessable
@@ -177,6 +178,9 @@ async def queue_stats(request: web.Request) -> web.Response:
     queue = _queue(request)
     stats = await queue.stats()
     recent = sorted(stats.pop('recent_durations_ms'))
+    minute, totals = stats.get('last_minute', {}), stats.get('totals', {})
+    ended = minute.get('completed', 0) + minute.get('failed', 0)
+    finished = totals.get('completed', 0) + totals.get('failed', 0)
     healthy = stats.get('redis_up', True) and not stats.get('spooled')
     return json({
         'queue_enabled': True,
@@ -184,8 +188,18 @@ async def queue_stats(request: web.Request) -> web.Response:
         **stats,
         'avg_processing_time_s': round(sum(recent) / len(recent) / 1000, 3) if recent else None,
         'p95_processing_time_s': round(recent[int(0.95 * (len(recent) - 1))] / 1000, 3) if recent else None,
+        'throughput_last_minute': minute.get('completed', 0),
+        'failure_rate_last_minute': round(minute.get('failed', 0) / ended, 4) if ended else 0.0,
+        'failure_rate': round(totals.get('failed', 0) / finished, 4) if finished else 0.0,
         'queue_name': _settings(request).queue_name,
     })
+
+
+@routes.get('/metrics')
+async def prometheus(request: web.Request) -> web.Response:
+    metrics.observe_queue(await _queue(request).stats())
+    return web.Response(body=metrics.render(), content_type='text/plain', charset='utf-8',
+                        headers={'X-Content-Type-Options': 'nosniff'})
 
 
 @routes.get('/health')

@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 import orjson
 from redis.exceptions import RedisError
 
+from bloodq import metrics
 from bloodq.config import Settings
 from bloodq.errors import Conflict, JobFailure, NotFound, Poison, WorkerCrashed
 from bloodq.jobs import TERMINAL, Job, JobStatus, Priority, is_job_id, new_job_id, now_ms
@@ -120,6 +121,7 @@ class Queue(ABC):
             log.info('job_enqueue_replayed', job_id=existing, request_id=request_id)
             return await self.require(existing), True
         log.info('job_enqueued', job_id=job.id, request_id=request_id, bytes=len(upload), priority=priority.value)
+        metrics.JOBS_SUBMITTED.labels(priority.value).inc()
         return job, False
 
     # --- consumer side -----------------------------------------------------------------
@@ -143,6 +145,9 @@ class Queue(ABC):
         """Finish the attempt as completed; False when the attempt was no longer current."""
         ok = await self._finish(job, JobStatus.COMPLETED, result=orjson.dumps(result), report=report)
         self._log_finish(job, JobStatus.COMPLETED, ok)
+        if ok:
+            metrics.JOBS_COMPLETED.inc()
+            metrics.observe_outcome(result, (now_ms() - (job.started_ms or now_ms())) / 1000)
         return ok
 
     async def fail(self, job: Job, failure: JobFailure) -> JobStatus | None:
@@ -154,18 +159,24 @@ class Queue(ABC):
             delay_s = self.settings.retry_backoff_s * 2**job.failures * random.uniform(0.5, 1.5)
             ok = await self._requeue(job, run_at_ms=now_ms() + int(delay_s * 1000), error=failure.to_dict())
             log.warning('job_retry_scheduled', job_id=job.id, code=failure.code, delay_s=round(delay_s, 2), ok=ok)
+            if ok:
+                metrics.JOBS_RETRIED.labels(failure.code).inc()
             return JobStatus.QUEUED if ok else None
         if failure.transient and isinstance(failure, WorkerCrashed):
             # the analysis keeps killing the process that runs it: stop redelivering
             failure = Poison(f'the analysis crashed its process {job.failures + 1} times')
         ok = await self._finish(job, JobStatus.FAILED, error=failure.to_dict())
         self._log_finish(job, JobStatus.FAILED, ok, code=failure.code)
+        if ok:
+            metrics.JOBS_FAILED.labels(failure.code).inc()
         return JobStatus.FAILED if ok else None
 
     async def cancelled(self, job: Job) -> bool:
         """End an attempt that stopped because a client cancelled it."""
         ok = await self._finish(job, JobStatus.CANCELLED, error={'code': 'cancelled', 'message': 'cancelled by request'})
         self._log_finish(job, JobStatus.CANCELLED, ok)
+        if ok:
+            metrics.JOBS_CANCELLED.inc()
         return ok
 
     async def release(self, job: Job) -> bool:
@@ -311,9 +322,17 @@ class Queue(ABC):
     async def stats(self) -> dict[str, Any]:
         """Counts and timings for ``/queue/stats``."""
 
-    @abstractmethod
     async def sweep(self) -> list[str]:
         """Recover jobs whose lease lapsed (requeue, or fail as ``poison``); prune expired."""
+        recovered = await self._sweep()
+        for job_id in recovered:
+            log.warning('job_lease_lapsed', job_id=job_id)
+        metrics.LEASE_RECOVERIES.inc(len(recovered))
+        return recovered
+
+    @abstractmethod
+    async def _sweep(self) -> list[str]:
+        """One sweep; returns the ids it recovered."""
 
     @abstractmethod
     async def claim_webhooks(self, n: int, lease_ms: int) -> list[str]:

@@ -35,6 +35,7 @@ local function finish(id, jk, status, err, ttl, now)
   end
   redis.call('EXPIRE', jk, ttl)
   redis.call('HINCRBY', P .. 'counts', status, 1)
+  redis.call('ZADD', P .. 'recent', now, id .. ':' .. status)
   if status ~= 'cancelled' and (redis.call('HGET', jk, 'callback') or '') ~= '' then
     redis.call('ZADD', P .. 'webhooks', now, id)  -- delivered by any process's dispatcher
   end
@@ -263,6 +264,7 @@ local now = now_ms()
 local live = redis.call('ZRANGEBYSCORE', P .. 'consumers', now - tonumber(ARGV[3]), '+inf')
 local infos = {}
 for i, id in ipairs(live) do infos[i] = redis.call('GET', P .. 'consumer:' .. id) or '' end
+redis.call('ZREMRANGEBYSCORE', P .. 'recent', '-inf', now - 60000)
 local by_status = {}
 for i, s in ipairs({'queued', 'processing', 'completed', 'failed', 'cancelled'}) do
   by_status[i] = redis.call('ZCARD', P .. 'idx:' .. s)
@@ -274,6 +276,7 @@ return {
   live, infos, by_status,
   redis.call('HGETALL', P .. 'counts'),
   redis.call('LRANGE', P .. 'durations', 0, -1),
+  redis.call('ZRANGE', P .. 'recent', 0, -1),
 }
 """
 

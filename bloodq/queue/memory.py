@@ -48,6 +48,7 @@ class MemoryQueue(Queue):
         self.consumers: dict[str, dict[str, Any]] = {}
         self.counts: dict[str, int] = {}
         self.durations_ms: deque[int] = deque(maxlen=_RECENT_DURATIONS)
+        self.recent: deque[tuple[int, str]] = deque()  # (finished ms, status) over the last minute
         self.claims = 0
         self.idempotency: dict[str, tuple[str, int]] = {}  # key hash -> (job id, expires ms)
         self.webhooks: dict[str, int] = {}  # job id -> next delivery attempt (ms)
@@ -259,11 +260,20 @@ class MemoryQueue(Queue):
             'jobs_by_status': by_status,
             'totals': dict(self.counts),
             'recent_durations_ms': list(self.durations_ms),
+            'last_minute': self._last_minute(now),
         }
+
+    def _last_minute(self, now: int) -> dict[str, int]:
+        while self.recent and self.recent[0][0] < now - 60_000:
+            self.recent.popleft()
+        counts: dict[str, int] = {}
+        for _, status in self.recent:
+            counts[status] = counts.get(status, 0) + 1
+        return counts
 
     # --- upkeep --------------------------------------------------------------------------
 
-    async def sweep(self) -> list[str]:
+    async def _sweep(self) -> list[str]:
         now = now_ms()
         recovered: list[str] = []
         for job_id, lease_until in list(self.processing.items()):
@@ -335,6 +345,7 @@ class MemoryQueue(Queue):
             if self.journal is not None:
                 self.journal.drop_upload(job.id)
         self._count(status.value)
+        self.recent.append((now_ms(), status.value))
         if job.callback and status is not JobStatus.CANCELLED:
             self.webhooks[job.id] = now_ms()
         self._persist(job)

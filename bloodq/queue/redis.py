@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
+from collections import Counter
 from typing import Any
 
 import orjson
@@ -269,12 +270,12 @@ class RedisQueue(Queue):
 
     async def stats(self) -> dict[str, Any]:
         try:
-            lengths, scheduled, processing, live, infos, by_status, counts, durations = await self._run(
+            lengths, scheduled, processing, live, infos, by_status, counts, durations, recent = await self._run(
                 'STATS', int(self.settings.lease_s * 1000))
         except BACKEND_ERRORS:
             return {'backend': self.backend, 'redis_up': False, 'spooled': self.spooled(),
                     'queue_length': self.spooled(), 'processing': 0, 'workers': 0, 'consumers': [],
-                    'jobs_by_status': {}, 'totals': {}, 'recent_durations_ms': []}
+                    'jobs_by_status': {}, 'totals': {}, 'recent_durations_ms': [], 'last_minute': {}}
         consumers = []
         for consumer_id, info in zip(live, infos, strict=True):
             consumers.append({'id': consumer_id.decode(), **(orjson.loads(info) if info else {})})
@@ -290,20 +291,18 @@ class RedisQueue(Queue):
             'jobs_by_status': dict(zip(names, by_status, strict=True)),
             'totals': {counts[i].decode(): int(counts[i + 1]) for i in range(0, len(counts), 2)},
             'recent_durations_ms': [int(d) for d in durations],
+            'last_minute': dict(Counter(item.decode().rsplit(':', 1)[1] for item in recent)),
             'redis_up': True,
             'spooled': self.spooled(),
         }
 
     # --- upkeep --------------------------------------------------------------------------
 
-    async def sweep(self) -> list[str]:
+    async def _sweep(self) -> list[str]:
         lock_ms = max(int(self.settings.sweep_interval_s * 900), 50)
         recovered = await self._run('SWEEP', lock_ms, self.settings.max_retries, self.settings.result_ttl_s,
                                     self._nonce, _POISON_ERROR, _LAPSED_ERROR)
-        ids = [i.decode() for i in recovered or []]
-        for job_id in ids:
-            log.warning('job_lease_lapsed', job_id=job_id)
-        return ids
+        return [i.decode() for i in recovered or []]
 
     async def register_consumers(self, consumers: dict[str, dict[str, Any]]) -> None:
         ttl_s = max(int(self.settings.lease_s * 2), 5)
