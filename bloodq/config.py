@@ -51,6 +51,8 @@ class Settings:
     webhook_retry_base_s: float = 5.0  #: first retry delay; doubles each time
     webhook_retry_window_s: float = 900.0  #: give up once this long has passed since the first attempt
     public_url: str = ''  #: prefix for report_url in webhooks (``https://bloodq.example``); relative when empty
+    api_token: str = ''  #: when set, every endpoint but /health (and the dashboard shell) needs Bearer <token>
+    metrics_token: str = ''  #: optional separate token accepted on /metrics
     metrics_port: int = 0  #: worker.py serves /metrics here when set (the API serves it on PORT)
     metrics_host: str = '127.0.0.1'
     handler: str = 'bloodq.tasks:AnalysisTask'  #: ``module:factory`` run for each job (benchmarks swap it)

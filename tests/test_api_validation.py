@@ -118,3 +118,44 @@ async def test_health_and_stats(api: str) -> None:
         assert status == 200 and stats['backend'] == 'memory' and stats['status'] == 'healthy'
         for key in ('queue_enabled', 'queue_length', 'workers', 'processing', 'jobs_by_status'):
             assert key in stats
+
+
+@pytest.fixture
+async def locked_api(settings: Settings) -> AsyncIterator[str]:
+    """The API with API_TOKEN and a separate METRICS_TOKEN set."""
+    app = create_app(Settings.from_env({}, **{**_fields(settings), 'queue_backend': 'memory', 'embedded_workers': 0,
+                                              'api_token': 'op-token', 'metrics_token': 'scrape-token'}))
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, '127.0.0.1', 0)
+    await site.start()
+    yield f'http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}'  # type: ignore[union-attr]
+    await runner.cleanup()
+
+
+@pytest.mark.parametrize(('method', 'path'), [
+    ('GET', '/queue/stats'), ('GET', '/jobs'), ('GET', '/metrics'), ('POST', '/analyze-async'),
+    ('GET', '/status/1b4e28ba-2fa1-41d2-883f-0016d3cca427'), ('DELETE', '/jobs/1b4e28ba-2fa1-41d2-883f-0016d3cca427'),
+])
+async def test_token_is_required_everywhere_but_health(locked_api: str, method: str, path: str) -> None:
+    """With API_TOKEN set, requests without (or with a wrong) bearer token get 401 JSON."""
+    async with aiohttp.ClientSession() as http:
+        for headers in ({}, {'Authorization': 'Bearer wrong'}, {'Authorization': 'Basic op-token'}):
+            async with http.request(method, f'{locked_api}{path}', headers=headers) as r:
+                assert r.status == 401 and _is_error(await r.json(), 'unauthorized')
+                assert r.headers['WWW-Authenticate'].startswith('Bearer')
+        async with http.get(f'{locked_api}/health') as r:
+            assert r.status == 200
+
+
+async def test_right_tokens_open_the_api_and_metrics(locked_api: str) -> None:
+    """The operator token opens everything; the metrics token opens only /metrics."""
+    operator = {'Authorization': 'Bearer op-token'}
+    scraper = {'Authorization': 'Bearer scrape-token'}
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f'{locked_api}/queue/stats', headers=operator) as r:
+            assert r.status == 200
+        async with http.get(f'{locked_api}/metrics', headers=scraper) as r:
+            assert r.status == 200 and 'bloodq_' in await r.text()
+        async with http.get(f'{locked_api}/queue/stats', headers=scraper) as r:
+            assert r.status == 401

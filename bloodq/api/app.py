@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -13,7 +14,7 @@ from aiohttp import web
 from bloodq import metrics
 from bloodq.api.routes import QUEUE, REQUEST_ID, SETTINGS, STARTED, json, routes
 from bloodq.config import Settings
-from bloodq.errors import BloodqError
+from bloodq.errors import BloodqError, Unauthorized
 from bloodq.logs import get_logger
 from bloodq.pool import WorkerPool
 from bloodq.queue import BACKEND_ERRORS, open_queue
@@ -40,11 +41,15 @@ async def errors_and_access_log(request: web.Request, handler: Handler) -> web.S
     request[REQUEST_ID] = supplied if supplied.isalnum() and len(supplied) <= 64 else uuid.uuid4().hex
     started = time.perf_counter()
     try:
+        if not _authorised(request, request.app[SETTINGS]):
+            raise Unauthorized('send Authorization: Bearer <API_TOKEN>')
         response = await handler(request)
     except BloodqError as exc:
         response = _error(exc.status, exc.code, exc.message)
         if exc.status == 503:
             response.headers['Retry-After'] = str(RETRY_AFTER_S)
+        if exc.status == 401:
+            response.headers['WWW-Authenticate'] = 'Bearer realm="bloodq"'
     except BACKEND_ERRORS as exc:
         log.warning('backend_unreachable', request_id=request[REQUEST_ID], error=type(exc).__name__)
         response = _error(503, 'queue_unavailable', 'the queue backend is unreachable; try again shortly')
@@ -66,6 +71,25 @@ async def errors_and_access_log(request: web.Request, handler: Handler) -> web.S
     metrics.HTTP_REQUESTS.labels(route, request.method, str(response.status)).inc()
     metrics.HTTP_LATENCY.labels(route).observe(elapsed_s)
     return response
+
+
+#: paths anyone may fetch: liveness, and static pages that hold no data and ask for the token themselves
+PUBLIC_PATHS = frozenset({'/health', '/dashboard', '/openapi.json'})
+
+
+def _authorised(request: web.Request, settings: Settings) -> bool:
+    """Bearer token check in constant time; one token = one operator (see README, Access)."""
+    if not settings.api_token or request.path in PUBLIC_PATHS:
+        return True
+    scheme, _, supplied = request.headers.get('Authorization', '').partition(' ')
+    if scheme.lower() != 'bearer' or not supplied:
+        return False
+    tokens = [settings.api_token]
+    if request.path == '/metrics' and settings.metrics_token:
+        tokens.append(settings.metrics_token)
+    # compare against every token so timing does not say which one nearly matched
+    matches = [hmac.compare_digest(supplied.encode(), t.encode()) for t in tokens]
+    return any(matches)
 
 
 async def _queue_ctx(app: web.Application) -> AsyncIterator[None]:
