@@ -29,6 +29,7 @@ class Settings:
     embedded_workers: int = os.cpu_count() or 1
     worker_count: int = 2
     max_upload_mb: float = 20.0
+    upload_timeout_s: float = 60.0  #: a whole upload must arrive within this (slow-loris guard)
     result_ttl_s: int = 24 * 3600
     log_dir: str = './logs'
     data_dir: str = './data'

@@ -159,3 +159,27 @@ async def test_right_tokens_open_the_api_and_metrics(locked_api: str) -> None:
             assert r.status == 200 and 'bloodq_' in await r.text()
         async with http.get(f'{locked_api}/queue/stats', headers=scraper) as r:
             assert r.status == 401
+
+
+async def test_half_sent_upload_times_out(settings: Settings) -> None:
+    """A client that stops sending mid-upload gets 408 after UPLOAD_TIMEOUT_S instead of holding on."""
+    import asyncio
+
+    app = create_app(Settings.from_env({}, **{**_fields(settings), 'queue_backend': 'memory', 'embedded_workers': 0,
+                                              'upload_timeout_s': 0.5}))
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=1)
+    await runner.setup()
+    site = web.TCPSite(runner, '127.0.0.1', 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        reader, writer = await asyncio.open_connection('127.0.0.1', port)
+        body = b'--B\r\nContent-Disposition: form-data; name="file"; filename="a.pdf"\r\n\r\n%PDF-1.4 '
+        writer.write(b'POST /analyze-async HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=B\r\n'
+                     b'Content-Length: 100000\r\n\r\n' + body)
+        await writer.drain()
+        status_line = await asyncio.wait_for(reader.readline(), 10)
+        assert b' 408 ' in status_line
+        writer.close()
+    finally:
+        await runner.cleanup()

@@ -48,6 +48,8 @@ async def errors_and_access_log(request: web.Request, handler: Handler) -> web.S
         response = _error(exc.status, exc.code, exc.message)
         if exc.status == 503:
             response.headers['Retry-After'] = str(RETRY_AFTER_S)
+        if exc.status in (408, 413):
+            response.force_close()  # the rest of the body is not worth reading
         if exc.status == 401:
             response.headers['WWW-Authenticate'] = 'Bearer realm="bloodq"'
     except BACKEND_ERRORS as exc:

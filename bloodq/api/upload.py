@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from aiohttp import BodyPartReader, MultipartReader, web
@@ -33,8 +34,24 @@ class UnsupportedMedia(BadRequest):
     status = 415
 
 
+class UploadTimeout(BadRequest):
+    """The upload did not arrive in time."""
+
+    code = 'upload_timeout'
+    status = 408
+
+
 async def read_submission(request: web.Request, settings: Settings) -> Submission:
-    """Parse ``file`` (required), ``query`` and ``priority``; reject everything else with 4xx."""
+    """Parse the form within UPLOAD_TIMEOUT_S, so a slow or half-sent upload holds nothing for long."""
+    try:
+        async with asyncio.timeout(settings.upload_timeout_s):
+            return await _read_form(request, settings)
+    except TimeoutError:
+        raise UploadTimeout(f'the upload did not complete within {settings.upload_timeout_s:g} s') from None
+
+
+async def _read_form(request: web.Request, settings: Settings) -> Submission:
+    """Parse ``file`` (required), ``query``, ``priority`` and ``callback``; reject everything else with 4xx."""
     limit = settings.max_upload_bytes
     if request.content_length is not None and request.content_length > limit + 256 * 1024:
         raise PayloadTooLarge(f'the upload is larger than MAX_UPLOAD_MB={settings.max_upload_mb:g}')
