@@ -1,0 +1,71 @@
+"""PDF bytes -> one text per page, with every failure mapped to a :mod:`bloodq.errors` type.
+
+pypdf's plain ``extract_text()`` is used: its layout mode returns nothing for reports whose
+content sits inside form XObjects (the Lal PathLabs sample is one), while plain mode reads them.
+No raw pypdf exception ever leaves this module.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import warnings
+
+from bloodq.errors import BloodqError, CorruptPdf, EncryptedPdf, NoTextLayer, PdfTooComplex
+
+__all__ = ['extract_pages', 'is_pdf_magic']
+
+_MAGIC = b'%PDF-'
+_HEAD = 1024
+
+
+def is_pdf_magic(head: bytes) -> bool:
+    """Whether ``%PDF-`` occurs within the first 1024 bytes (where readers accept it)."""
+    return _MAGIC in head[:_HEAD]
+
+
+def _open(pdf: bytes) -> object:
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(pdf), strict=False)
+    if reader.is_encrypted:
+        try:
+            # many "protected" reports only carry an owner password: the empty user password opens them
+            opened = reader.decrypt('')
+        except Exception as exc:  # unsupported cipher or a missing crypto backend
+            raise EncryptedPdf() from exc
+        if not opened:
+            raise EncryptedPdf()
+    return reader
+
+
+def extract_pages(pdf: bytes, *, max_pages: int = 500) -> list[str]:
+    """The text of every page, in order.
+
+    Raises :class:`CorruptPdf` (not a PDF, truncated, unreadable), :class:`EncryptedPdf`
+    (needs a password), :class:`PdfTooComplex` (more than ``max_pages`` pages, or too deep to
+    read) and :class:`NoTextLayer` (images only, e.g. a scan).
+    """
+    if not is_pdf_magic(pdf[:_HEAD]):
+        raise CorruptPdf('not a PDF file')
+    logging.getLogger('pypdf').setLevel(logging.ERROR)  # pypdf logs every recoverable oddity
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            reader = _open(pdf)
+            pages = reader.pages  # type: ignore[attr-defined]
+            count = len(pages)
+            if count == 0:
+                raise CorruptPdf('the PDF has no pages')
+            if count > max_pages:
+                raise PdfTooComplex(f'the PDF has {count} pages; the limit is {max_pages}')
+            texts = [page.extract_text() or '' for page in pages]
+    except BloodqError:
+        raise
+    except (MemoryError, RecursionError) as exc:
+        raise PdfTooComplex('the PDF is too complex to read') from exc
+    except Exception as exc:
+        raise CorruptPdf('the PDF is corrupt or truncated') from exc
+    if not any(t.strip() for t in texts):
+        raise NoTextLayer('scanned report, no text layer')
+    return texts

@@ -1,0 +1,308 @@
+"""One printed line -> typed tokens -> candidate result groups.
+
+A line is tokenised by one compiled regex into dates, times, ranges, units, numbers, words and
+punctuation; words then become names, flags (``H``/``L`` beside a value) or qualitative values
+(``Negative``). A *group* is one name with the values, units and ranges around it; most lines
+hold zero or one group, two-column layouts hold several. Nothing here decides whether a group is
+a real result: :mod:`bloodq.analysis.parser` does that with the catalogue and the lines around it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from bloodq.analysis.unitlex import UNIT_PATTERN
+
+_MONTH = r'(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?'
+_DATE = (
+    r'(?<![\d.])(?:\d{1,2}(?P<dsep>[/.\-])\d{1,2}(?P=dsep)\d{2,4}|\d{4}-\d{1,2}-\d{1,2}'
+    r'|\d{1,2}[\s\-]' + _MONTH + r'[\s,\-]+\d{2,4}|' + _MONTH + r'\s\d{1,2},?\s\d{4})(?![\d])'
+)
+_TIME = r'(?<![\d.])\d{1,2}:\d{2}(?::\d{2})?(?:\s?[apAP]\.?[mM]\.?)?'
+_SEP = r'\s*(?:-|–|—|‐|−|~|\b[tT][oO]\b)\s*'
+_OP = r'(?i:<\s*or\s*=|>\s*or\s*=|<=|>=|=<|=>|≤|≥|<|>|＜|＞|\bup\s?to\b|\bless\s+than\b|\bmore\s+than\b|\bgreater\s+than\b|\bbelow\b|\babove\b)'
+
+
+def _num(decimal_comma: bool) -> str:
+    if decimal_comma:
+        return r'(?:\d+(?:[.,]\d+)?)'
+    # ``2,50,000`` (Indian) and ``150,000`` group thousands; ``1,25`` is two numbers
+    return r'(?:\d{1,3}(?:,\d\d)*,\d{3}(?![\d,])(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)'
+
+
+@lru_cache(maxsize=2)
+def _token_re(decimal_comma: bool) -> re.Pattern[str]:
+    n = _num(decimal_comma)
+    return re.compile(
+        # the lookahead guards only skip alternatives that cannot start here: they keep this fast
+        r'(?P<date>(?=\d|' + _MONTH + r'\s\d)' + _DATE + r')'
+        r'|(?P<time>(?=\d)' + _TIME + r')'
+        r'|(?P<range>(?=[(\[\d.<>≤≥＜＞=]|(?i:up|less|more|greater|below|above))'
+        r'(?:[(\[]?\s*(?P<lo>' + n + r')' + _SEP + r'(?P<hi>' + n + r')(?!\d)\s*[)\]]?'
+        r'|[(\[]?\s*(?P<op>' + _OP + r')\s*(?P<one>' + n + r')(?!\d)\s*[)\]]?))'
+        r'|(?P<unit>(?=[x×1/%tcmlkdunpfµμgoeisXTCMLKDUNPFGOEIS])(?i:' + UNIT_PATTERN + r'))'
+        r'|(?P<num>' + n + r')'
+        r'|(?P<word>[^\W\d_][\w\'’]*)'
+        r'|(?P<punct>[^\w\s])'
+    )
+
+
+def to_float(text: str, decimal_comma: bool = False) -> float:
+    """Parse a printed number (``2,50,000``, ``13.5``; ``13,5`` with ``decimal_comma``)."""
+    if decimal_comma:
+        return float(text.replace(',', '.'))
+    return float(text.replace(',', ''))
+
+
+@dataclass(slots=True)
+class Tok:
+    """A token: ``kind`` is date, time, range, unit, num, word, punct, flag or qual."""
+
+    kind: str
+    text: str
+    start: int
+    end: int
+    value: float = 0.0
+    lo: float | None = None
+    hi: float | None = None
+    op: str = ''  #: for one-sided ranges: '<' or '>'
+    sex: str = ''  #: for ranges labelled ``Male:`` / ``Female:``
+
+
+_FLAG_WORDS = frozenset({'h', 'l', 'hh', 'll', 'high', 'low', 'critical', 'abnormal', 'abn', 'crit', 'hi', 'lo'})
+_QUAL_RE = re.compile(
+    r'\b(?:non[\s\-]?reactive|weakly\s+reactive|reactive|not\s+detected|detected|negative|positive|nil|absent|'
+    r'present|trace|(?:pale|light|dark|straw)\s+yellow|straw|yellow|amber|colou?rless|clear|'
+    r'slightly\s+(?:turbid|hazy|cloudy)|turbid|hazy|cloudy|occasional|plenty|numerous|few|rare|normal|'
+    r'G[1-5][ab]?)\b(?:\s*\(?[+]{1,4}\)?)?',
+    re.IGNORECASE,
+)
+# A qualitative value glued before the name, as pypdf prints some reports: ``G1GFR Category``.
+_GLUED_QUAL_RE = re.compile(r'^(G[1-5][ab]?|Negative|Positive|Reactive|Nil|Absent|Present)(?=[A-Z][a-z]{2}|[A-Z]{3})')
+_SEX_LABELS = {'m': 'male', 'male': 'male', 'men': 'male', 'f': 'female', 'female': 'female', 'women': 'female'}
+_ONE_SIDED = {'< or =': '<', '<or=': '<', '> or =': '>', '>or=': '>', '<': '<', '<=': '<', '=<': '<', '≤': '<', '＜': '<', 'below': '<', 'less than': '<', 'up to': '<',
+              'upto': '<', '>': '>', '>=': '>', '=>': '>', '≥': '>', '＞': '>', 'above': '>', 'more than': '>',
+              'greater than': '>'}
+
+
+def tokenise(text: str, decimal_comma: bool = False) -> list[Tok]:
+    """Split a line into typed tokens (see :class:`Tok`)."""
+    out: list[Tok] = []
+    for m in _token_re(decimal_comma).finditer(text):
+        kind = m.lastgroup or 'punct'
+        tok = Tok(kind, m.group(0), m.start(), m.end())
+        if kind == 'range':
+            if m.group('lo') is not None:
+                tok.lo, tok.hi = to_float(m.group('lo'), decimal_comma), to_float(m.group('hi'), decimal_comma)
+                if tok.lo > tok.hi:  # '19-9' in 'CA 19-9' or a phone number: not a range
+                    out.extend(_split_bad_range(tok, m, decimal_comma))
+                    continue
+            else:
+                op = _ONE_SIDED.get(' '.join(m.group('op').lower().split()), '<')
+                tok.op = op
+                bound = to_float(m.group('one'), decimal_comma)
+                tok.lo, tok.hi = (None, bound) if op == '<' else (bound, None)
+        elif kind == 'num':
+            tok.value = to_float(tok.text, decimal_comma)
+        elif kind == 'word':
+            g = _GLUED_QUAL_RE.match(tok.text)
+            if g:
+                cut = tok.start + g.end()
+                out.append(Tok('qual', g.group(0), tok.start, cut))
+                tok = Tok('word', text[cut:tok.end], cut, tok.end)
+        out.append(tok)
+    return out
+
+
+def _split_bad_range(tok: Tok, m: re.Match[str], decimal_comma: bool) -> list[Tok]:
+    lo_s, hi_s = m.start('lo'), m.start('hi')
+    return [
+        Tok('num', m.group('lo'), lo_s, m.end('lo'), to_float(m.group('lo'), decimal_comma)),
+        Tok('punct', '-', m.end('lo'), hi_s),
+        Tok('num', m.group('hi'), hi_s, m.end('hi'), to_float(m.group('hi'), decimal_comma)),
+    ]
+
+
+@dataclass(slots=True)
+class Group:
+    """One name with what surrounds it on the line."""
+
+    name: str = ''
+    name_start: int = -1
+    values: list[Tok] = field(default_factory=list)
+    ranges: list[Tok] = field(default_factory=list)
+    units: list[Tok] = field(default_factory=list)
+    flags: list[Tok] = field(default_factory=list)
+    quals: list[Tok] = field(default_factory=list)
+    value_first: bool = False  #: the value was printed before the name (``0.90Creatinine``)
+    alt_name: str = ''  #: the name if a leading number belongs to it (``25 Hydroxy Vitamin D``)
+
+
+@dataclass(slots=True)
+class LineInfo:
+    """A line's tokens and the groups found in it."""
+
+    text: str
+    tokens: list[Tok]
+    groups: list[Group]
+    loose: Group  #: values/ranges/units outside any named group (a data or continuation line)
+
+
+def _mark_quals(text: str, toks: list[Tok]) -> None:
+    """Turn words that spell a qualitative result into one ``qual`` token, when a name precedes them."""
+    first_word = next((t for t in toks if t.kind == 'word'), None)
+    if first_word is None:
+        return
+    for m in _QUAL_RE.finditer(text, first_word.end):
+        inside = [t for t in toks if t.start >= m.start() and t.end <= m.end() and t.kind in ('word', 'punct')]
+        if not inside or inside[0].start != m.start():
+            continue
+        after = next((t for t in toks if t.start >= m.end()), None)
+        if after is not None and after.kind == 'word' and not _QUAL_RE.match(text, after.start):
+            continue  # 'C Reactive Protein', 'Positive Predictive ...': part of a name
+        for t in inside:
+            t.kind = 'skip'
+        inside[0].kind, inside[0].text, inside[0].end = 'qual', m.group(0), m.end()
+
+
+def _mark_flags(toks: list[Tok]) -> None:
+    """``H``/``L``/``High`` right after a value (or its unit) are lab flags, not names."""
+    prev = ''
+    for i, t in enumerate(toks):
+        if t.kind == 'word' and t.text.lower() in _FLAG_WORDS and prev in ('num', 'unit', 'flag'):
+            t.kind = 'flag'
+        elif t.kind == 'punct' and t.text == '*' and prev == 'num':
+            t.kind = 'flag'
+        elif t.kind == 'punct' and t.text == '(' and i + 2 < len(toks) and prev == 'num':
+            inner, close = toks[i + 1], toks[i + 2]
+            if inner.kind == 'word' and inner.text.lower() in _FLAG_WORDS and close.text == ')':
+                inner.kind = 'flag'
+                t.kind = close.kind = 'skip'
+                prev = 'flag'
+                continue
+        if t.kind not in ('skip', 'punct') or t.kind == 'flag':
+            prev = t.kind
+
+
+def _mark_range_sex(toks: list[Tok]) -> None:
+    for i, t in enumerate(toks):
+        if t.kind != 'range':
+            continue
+        j = i - 1
+        while j >= 0 and toks[j].kind == 'punct' and toks[j].text in ':-':
+            j -= 1
+        if j >= 0 and toks[j].kind in ('word', 'flag'):
+            sex = _SEX_LABELS.get(toks[j].text.lower())
+            if sex:
+                t.sex = sex
+                toks[j].kind = 'skip'
+
+
+def _name_runs(toks: list[Tok]) -> list[tuple[int, int]]:
+    """Index spans [i, j) of name runs: words, punctuation, and numbers wedged between words."""
+    runs: list[tuple[int, int]] = []
+    i, n = 0, len(toks)
+    while i < n:
+        if toks[i].kind != 'word':
+            i += 1
+            continue
+        j = i + 1
+        depth = 0
+        while j < n:
+            t = toks[j]
+            if t.kind == 'word':
+                j += 1
+            elif t.kind == 'punct' and t.text not in '|*':
+                if t.text == '(':
+                    depth += 1
+                elif t.text == ')':
+                    depth = max(0, depth - 1)
+                j += 1
+            elif t.kind == 'skip':
+                j += 1
+            elif depth > 0 and t.kind in ('num', 'range', 'date', 'time'):
+                j += 1  # '(KDIGO Guideline 2012)', '(>=18 years)' belong to the name
+            elif t.kind == 'num' and _next_is_word(toks, j + 1):
+                j += 1  # 'Vitamin D 25 OH'
+            else:
+                break
+        while j > i + 1 and toks[j - 1].kind == 'punct' and toks[j - 1].text not in ')%#':
+            j -= 1
+        runs.append((i, j))
+        i = j
+    return runs
+
+
+def _next_is_word(toks: list[Tok], k: int) -> bool:
+    while k < len(toks) and toks[k].kind in ('punct', 'skip') and toks[k].text in '-,.':
+        k += 1
+    return k < len(toks) and toks[k].kind == 'word'
+
+
+def _span_text(text: str, toks: list[Tok], i: int, j: int) -> str:
+    raw = text[toks[i].start:toks[j - 1].end]
+    return ' '.join(raw.split()).strip(' :-,;=')
+
+
+_FAST_NAME_RE = re.compile(r'^[^\W\d_][^\d<>≤≥%/]*$')
+
+
+def analyse(text: str, decimal_comma: bool = False) -> LineInfo:
+    """Tokenise ``text`` and group its tokens around names."""
+    if _FAST_NAME_RE.match(text) and not _QUAL_RE.search(text):
+        # most lines without digits or units are names or headings: skip the tokeniser
+        name = ' '.join(text.split()).strip(' :-,;=')
+        return LineInfo(text, [], [Group(name=name, name_start=0)] if name else [], Group())
+    toks = tokenise(text, decimal_comma)
+    _mark_quals(text, toks)
+    _mark_flags(toks)
+    _mark_range_sex(toks)
+    runs = _name_runs(toks)
+    owner = [-1] * len(toks)
+    for r, (i, j) in enumerate(runs):
+        for k in range(i, j):
+            owner[k] = r
+    groups = [Group(name=_span_text(text, toks, i, j), name_start=toks[i].start) for i, j in runs]
+    loose = Group()
+    # Leading tokens go to the first group; later ones to the group whose name precedes them.
+    # A name with no value of its own after it hands its trailing tokens back to the previous group.
+    current = 0 if groups else -1
+    for k, t in enumerate(toks):
+        if owner[k] >= 0:
+            current = owner[k]
+            continue
+        target = groups[current] if current >= 0 else loose
+        if t.kind == 'num':
+            if current == 0 and k < runs[0][0]:
+                groups[0].value_first = True
+            target.values.append(t)
+        elif t.kind == 'range':
+            target.ranges.append(t)
+        elif t.kind == 'unit':
+            target.units.append(t)
+        elif t.kind == 'flag':
+            target.flags.append(t)
+        elif t.kind == 'qual':
+            target.quals.append(t)
+    groups = _merge_valueless(groups)
+    if groups and groups[0].value_first and runs and toks[runs[0][0]].start > 0:
+        lead = toks[0]
+        if lead.kind == 'num' and _next_is_word(toks, 1):
+            groups[0].alt_name = ' '.join(text[lead.start:toks[runs[0][1] - 1].end].split()).strip(' :-,;=')
+    return LineInfo(text, toks, groups, loose)
+
+
+def _merge_valueless(groups: list[Group]) -> list[Group]:
+    """Fold a name that has no value, range or unit of its own into the group before it."""
+    out: list[Group] = []
+    for g in groups:
+        if out and not g.values and not g.quals and (out[-1].values or out[-1].quals):
+            prev = out[-1]
+            prev.ranges.extend(g.ranges)
+            prev.units.extend(g.units)
+            prev.flags.extend(g.flags)
+            continue
+        out.append(g)
+    return out

@@ -1,0 +1,133 @@
+"""Age, sex and collection date from a report's header text. Names are never read.
+
+pypdf often prints header labels and their values on different lines (``Male`` then, ten lines
+later, ``Gender``), so labelled forms are tried first and unlabelled fallbacks second: a
+lone ``Male``/``Female`` line, ``30 Years``, and the earliest date on the page (collection comes
+before reporting).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from bloodq.analysis.model import Patient
+
+_MONTHS = {m: i + 1 for i, m in enumerate(('jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct',
+                                            'nov', 'dec'))}
+_NUMERIC_DATE = re.compile(r'(?<![\d./-])(\d{1,4})([/.\-])(\d{1,2})\2(\d{2,4})(?![\d/])')
+_NAMED_DATE = re.compile(
+    r'(?<!\d)(\d{1,2})[\s\-]([A-Za-z]{3,9})\.?[\s,\-]+(\d{4}|\d{2})(?!\d)|([A-Za-z]{3,9})\.?\s(\d{1,2}),?\s(\d{4})'
+)
+_AGE_LABELLED = re.compile(
+    r'\bage\b(?:\s*/\s*(?:sex|gender))?\s*[:\-]?\s*(\d{1,3}(?:\.\d+)?)\s*(y(?:ea)?rs?|y|m(?:on)?ths?|mo|d(?:ays?)?)?\b',
+    re.IGNORECASE,
+)
+_AGE_UNIT = re.compile(r'(?<![\d.])(\d{1,3})\s*(?:years?|yrs?|y)\b(?!\s*(?:ago|old\s+child))', re.IGNORECASE)
+_SEX_LABELLED = re.compile(r'\b(?:sex|gender)\b\s*[:\-]?\s*(male|female|m|f)\b', re.IGNORECASE)
+_SEX_SLASH = re.compile(r'\b\d{1,3}\s*(?:y(?:ea)?rs?|y)?\s*/\s*(male|female|m|f)\b', re.IGNORECASE)
+_SEX_ALONE = re.compile(r'^\W*(male|female)\W*$', re.IGNORECASE | re.MULTILINE)
+_SEX_WORD = re.compile(r'\b(male|female)\b(?!\s*[:\-]?\s*[\d<>])', re.IGNORECASE)
+_COLLECT_LABEL = re.compile(r'collect|drawn|sample\s*date|specimen\s*date|registered|registration', re.IGNORECASE)
+_DOB_LABEL = re.compile(r'\bd\.?o\.?b\b|birth', re.IGNORECASE)
+
+
+def _ymd(day: int, month: int, year: int) -> date | None:
+    if year < 100:
+        year += 2000 if year < 70 else 1900
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _dates(text: str, month_first: bool) -> list[tuple[int, date]]:
+    """(offset, date) for every date in ``text``."""
+    out: list[tuple[int, date]] = []
+    for m in _NUMERIC_DATE.finditer(text):
+        a, b, c = int(m.group(1)), int(m.group(3)), int(m.group(4))
+        if len(m.group(1)) == 4:
+            d = _ymd(c, b, a)
+        elif month_first:
+            d = _ymd(b, a, c)
+        else:
+            d = _ymd(a, b, c)
+        if d is not None:
+            out.append((m.start(), d))
+    for m in _NAMED_DATE.finditer(text):
+        if m.group(1):
+            day, mon, year = m.group(1), m.group(2), m.group(3)
+        else:
+            mon, day, year = m.group(4), m.group(5), m.group(6)
+        month = _MONTHS.get(mon[:3].lower())
+        if month is not None:
+            d = _ymd(int(day), month, int(year))
+            if d is not None:
+                out.append((m.start(), d))
+    return out
+
+
+def _month_first(text: str) -> bool:
+    """True when the report's numeric dates are month/day (one has a day above 12 in second place)."""
+    first_big = second_big = False
+    for m in _NUMERIC_DATE.finditer(text):
+        if len(m.group(1)) == 4:
+            continue
+        first_big |= int(m.group(1)) > 12
+        second_big |= int(m.group(3)) > 12
+    return second_big and not first_big
+
+
+def _collected(text: str) -> str | None:
+    month_first = _month_first(text)
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if _COLLECT_LABEL.search(line) and not _DOB_LABEL.search(line):
+            found = _dates(line, month_first) or (
+                _dates(lines[i + 1], month_first) if i + 1 < len(lines) and not _DOB_LABEL.search(lines[i + 1])
+                else [])
+            if found:
+                return found[0][1].isoformat()
+    candidates = [d for line in lines if not _DOB_LABEL.search(line) for _, d in _dates(line, month_first)]
+    if not candidates:
+        return None
+    # the header's dates are collection, receipt and report: the earliest is the collection
+    latest = max(candidates)
+    recent = [d for d in candidates if (latest - d).days <= 366]
+    return min(recent).isoformat()
+
+
+def _age(text: str) -> float | None:
+    m = _AGE_LABELLED.search(text)
+    if m:
+        value = float(m.group(1))
+        unit = (m.group(2) or 'y').lower()
+        if unit.startswith('m'):
+            value /= 12
+        elif unit.startswith('d'):
+            value /= 365
+        return value if 0 <= value < 130 else None
+    m = _AGE_UNIT.search(text)
+    if m and int(m.group(1)) < 130:
+        return float(m.group(1))
+    return None
+
+
+def _sex(text: str) -> str | None:
+    for pattern in (_SEX_LABELLED, _SEX_SLASH, _SEX_ALONE, _SEX_WORD):
+        m = pattern.search(text)
+        if m:
+            return 'male' if m.group(1).lower().startswith('m') else 'female'
+    return None
+
+
+def parse_patient(pages: list[str]) -> Patient:
+    """Age, sex and ISO collection date printed on the first pages of a report."""
+    text = '\n'.join(pages[:2])
+    head = '\n'.join(text.splitlines()[:80])
+    sex = _sex(head)
+    return Patient(
+        age=_age(head),
+        sex='male' if sex == 'male' else 'female' if sex == 'female' else None,
+        collected=_collected(head),
+    )

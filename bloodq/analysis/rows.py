@@ -1,0 +1,191 @@
+"""Turn a name and its surrounding tokens into a result row, or refuse to.
+
+The rules for accepting a row are deliberately asymmetric: a name the catalogue knows only needs
+a plausible value; an unknown name needs the shape of a result (a printed range, or a unit with a
+lab flag) and must not read like administration or prose. That keeps unseen analytes while
+refusing addresses, lab numbers and interpretation tables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bloodq.analysis import catalogue
+from bloodq.analysis.catalogue import Marker
+from bloodq.analysis.lines import Group, Tok
+from bloodq.analysis.model import Flag, LabResult, QualitativeResult
+from bloodq.analysis.textkinds import is_admin, is_prose, words
+
+_MAX_UNKNOWN_WORDS = 6
+
+
+@dataclass(slots=True)
+class Draft:
+    """A numeric row being assembled; continuation lines may still add its range or unit."""
+
+    name: str
+    value: float
+    value_text: str
+    unit: str
+    range_tok: Tok | None
+    marker: Marker | None
+    panel: str
+    page: int
+    sex: str | None
+
+    @property
+    def complete(self) -> bool:
+        """Has both a range and a unit (nothing left for a continuation line to add)."""
+        return self.range_tok is not None and bool(self.unit)
+
+    def absorb(self, group: Group) -> None:
+        """Take the range and unit of a continuation line (``' 0.70 - 1.30 mg/dL'``) if missing."""
+        if self.range_tok is None and group.ranges:
+            self.range_tok = pick_range(group.ranges, self.sex)
+        if not self.unit and group.units:
+            self.unit = clean(group.units[0].text)
+            marker = catalogue.lookup(self.name, self.unit, value=self.value, context=self.panel)
+            if marker is not None:
+                self.marker = marker
+
+    def result(self) -> LabResult:
+        """The finished, immutable row."""
+        lo = hi = None
+        ref_text = ''
+        flag: Flag | None = None
+        if self.range_tok is not None:
+            lo, hi = self.range_tok.lo, self.range_tok.hi
+            ref_text = clean(self.range_tok.text.strip().strip('()[]'))
+            flag = compute_flag(self.value, lo, hi)
+        return LabResult(
+            name=self.name, canonical=self.marker.canonical if self.marker else '', value=self.value,
+            unit=self.unit, ref_low=lo, ref_high=hi, ref_text=ref_text, flag=flag, panel=self.panel,
+            page=self.page, value_text=self.value_text, ref_source='printed' if self.range_tok else 'none',
+        )
+
+
+def clean(text: str) -> str:
+    """Collapse whitespace."""
+    return ' '.join(text.split())
+
+
+def compute_flag(value: float, lo: float | None, hi: float | None) -> Flag | None:
+    """low / normal / high against an inclusive interval; None without any bound."""
+    if lo is None and hi is None:
+        return None
+    if lo is not None and value < lo:
+        return 'low'
+    if hi is not None and value > hi:
+        return 'high'
+    return 'normal'
+
+
+def pick_range(ranges: list[Tok], sex: str | None) -> Tok:
+    """The range for the patient's sex when ranges are labelled by sex, else the first one."""
+    if sex:
+        for r in ranges:
+            if r.sex == sex:
+                return r
+    for r in ranges:
+        if not r.sex:
+            return r
+    return ranges[0]
+
+
+def _is_id(tok: Tok) -> bool:
+    """Lab and barcode numbers: long integers printed without grouping."""
+    text = tok.text
+    return text.isdigit() and (len(text) >= 7 or (len(text) >= 3 and text.startswith('0')))
+
+
+def _name_ok(name: str) -> bool:
+    letters = sum(1 for c in name if c.isalpha())
+    return letters >= 1 and not is_prose(name) and len(words(name)) <= 12
+
+
+@dataclass(slots=True)
+class RowContext:
+    """What the parser knows around a line."""
+
+    page: int
+    panel: str
+    sex: str | None
+    previous_first: bool = False
+    strict: bool = False  #: inside notes/interpretation: only rows the catalogue confirms
+
+
+def _candidate_values(group: Group, ctx: RowContext) -> list[Tok]:
+    vals = [v for v in group.values if not _is_id(v)]
+    if ctx.previous_first and len(vals) >= 2:
+        vals = vals[1:] + vals[:1]
+    return vals
+
+
+def _choose_name(name: str, group: Group) -> tuple[str, list[Tok]]:
+    """Resolve ``25 Hydroxy Vitamin D 32``: is the leading number the value or part of the name?"""
+    if group.value_first and group.alt_name and len(group.values) >= 2:
+        if catalogue.lookup_all(group.alt_name) or not catalogue.lookup_all(name):
+            return group.alt_name, group.values[1:]
+    return name, group.values
+
+
+def build_row(name: str, group: Group, ctx: RowContext) -> Draft | QualitativeResult | None:
+    """A numeric draft, a qualitative result, or None when ``group`` is not a result."""
+    name, values = _choose_name(clean(name), group)
+    if not name or not _name_ok(name):
+        return None
+    group = Group(name, group.name_start, values, group.ranges, group.units, group.flags, group.quals)
+    unit = clean(group.units[0].text) if group.units else ''
+    ranges = list(group.ranges)
+    vals = _candidate_values(group, ctx)
+    censored = False
+    if not vals and len(ranges) >= 2 and ranges[0].op and not ranges[0].sex:
+        # '< 0.5 mg/L  0 - 5': a censored value, printed like a one-sided range
+        bound = ranges[0].hi if ranges[0].hi is not None else ranges[0].lo
+        if bound is not None:
+            vals = [Tok('num', ranges[0].text.strip().strip('()[]').strip(), 0, 0, bound)]
+            ranges = ranges[1:]
+            censored = True
+    if not vals:
+        return _qualitative(name, group, ctx)
+    marker = catalogue.lookup(name, unit, value=vals[0].value, context=ctx.panel)
+    if marker is not None:
+        chosen = next((v for v in vals if catalogue.is_plausible(marker, v.value, unit)), None)
+        if chosen is None:
+            return None
+        marker = catalogue.lookup(name, unit, value=chosen.value, context=ctx.panel) or marker
+        if ctx.strict and not (unit or ranges):
+            return None
+    else:
+        chosen = vals[0]
+        if not _unknown_ok(name, chosen, unit, ranges, group, ctx):
+            return None
+    range_tok = pick_range(ranges, ctx.sex) if ranges else None
+    if censored:
+        chosen.text = clean(chosen.text)
+    return Draft(name, chosen.value, chosen.text, unit, range_tok, marker, ctx.panel, ctx.page, ctx.sex)
+
+
+def _unknown_ok(name: str, value: Tok, unit: str, ranges: list[Tok], group: Group, ctx: RowContext) -> bool:
+    if ctx.strict or is_admin(name) or len(words(name)) > _MAX_UNKNOWN_WORDS:
+        return False
+    if not any(c.isalpha() for c in name) or sum(1 for c in name if c.isalpha()) < 2:
+        return False
+    if not ranges:
+        return bool(unit and group.flags)
+    r = ranges[0]
+    top = r.hi if r.hi is not None else r.lo
+    # a number far outside its own printed range is a lab number or a year, not a result
+    return not (top is not None and top > 0 and value.value > 100 * top)
+
+
+def _qualitative(name: str, group: Group, ctx: RowContext) -> QualitativeResult | None:
+    if not group.quals or ctx.strict or is_admin(name) or len(words(name)) > _MAX_UNKNOWN_WORDS:
+        return None
+    ref = clean(group.quals[1].text) if len(group.quals) > 1 else ''
+    if not ref and group.ranges:
+        ref = clean(group.ranges[0].text.strip().strip('()[]'))
+    return QualitativeResult(
+        name=name, canonical=catalogue.lookup_qualitative(name), value_text=clean(group.quals[0].text),
+        ref_text=ref, panel=ctx.panel, page=ctx.page,
+    )
