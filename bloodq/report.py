@@ -100,7 +100,8 @@ def _summary_box(pdf: ReportPDF, result: Mapping[str, Any]) -> None:
         unranged = sum(1 for r in rows if r.get('flag') not in ('low', 'high', 'normal'))
         colour = (36, 138, 78)
         title = (f'All {len(rows)} results are within the printed reference ranges' if not unranged else
-                 f'No result is outside its printed range ({unranged} of {len(rows)} have no range printed)')
+                 f'No result is outside its printed range ({unranged} of {len(rows)} '
+                 f'{"has" if unranged == 1 else "have"} no range printed)')
     shown = abnormal[:16]
     n_lines = (len(shown) + 1) // 2 + (1 if len(abnormal) > len(shown) else 0)
     urgent_h = 0.0

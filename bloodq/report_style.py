@@ -52,6 +52,7 @@ class ReportPDF(FPDF):
         self.set_creation_date(datetime.now(UTC))
 
     def header(self) -> None:
+        """A small running header on every page after the first (page 1 has the big one)."""
         if self.page_no() == 1:
             return
         self.set_y(8)
@@ -62,6 +63,7 @@ class ReportPDF(FPDF):
         self.set_y(16)
 
     def footer(self) -> None:
+        """The not-a-diagnosis reminder and 'Page n of N'."""
         self.set_y(-12)
         rule(self, self.get_y() - 1)
         style(self, 7.5, MUTED)

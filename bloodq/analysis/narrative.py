@@ -197,8 +197,9 @@ def build_answer(query: str, labs: Labs, hits: list[Hit]) -> str:
     if not abnormal and not unranged:
         lines += _wrap(f'All {n} results are within the printed reference ranges.')
     elif not abnormal:
-        lines += _wrap(f'No result is outside its printed reference range ({unranged} of {n} have no range '
-                       'printed, so they cannot be judged against one).')
+        verb, pronoun = ('has', 'it') if unranged == 1 else ('have', 'they')
+        lines += _wrap(f'No result is outside its printed reference range ({unranged} of {n} {verb} no range '
+                       f'printed, so {pronoun} cannot be judged against one).')
     else:
         verb = 'is' if len(abnormal) == 1 else 'are'
         lines += _wrap(f'Overall, {len(abnormal)} of {n} results {verb} outside the printed reference ranges:')
@@ -217,7 +218,7 @@ def build_answer(query: str, labs: Labs, hits: list[Hit]) -> str:
         lines += _wrap('No pattern of concern stands out' + (':' if notes else '.'))
         for f in notes:
             lines += _wrap(f'{f.title}: {f.detail}', '  ', '• ')
-    else:
+    elif not unranged:
         lines += _wrap('Nothing on this report needs attention.')
     return '\n'.join(lines).strip()
 

@@ -10,7 +10,6 @@ from bloodq.analysis.rules_blood import blood_rules, hit
 from bloodq.analysis.rules_chem import lipids, metabolic
 from bloodq.analysis.rules_organs import electrolytes, kidney, liver, thyroid
 
-
 #: markers whose low values are rarely of concern (the range exists to catch high values)
 _BENIGN_LOW = frozenset({
     'ast', 'alt', 'alp', 'ggt', 'ldh', 'bilirubin_total', 'bilirubin_direct', 'bilirubin_indirect', 'crp', 'hs_crp',
