@@ -148,3 +148,29 @@ async def test_sync_analyze_goes_through_the_queue(tmp_path: Path, procs: list[P
         _, listing = await get_json(http, f'{api.url}/jobs')
         assert [j['job_id'] for j in listing['jobs']] == [body['job_id']]
         assert listing['jobs'][0]['attempts'] == 1
+
+
+async def test_job_timeout_kills_the_child_and_the_pool_carries_on(tmp_path: Path, procs: list[Proc]) -> None:
+    """An analysis past JOB_TIMEOUT is stopped by killing its child; the job fails with code timeout."""
+    api = await launch(procs, 'main.py', tmp_path, service_env('memory', None, EMBEDDED_WORKERS=1, JOB_TIMEOUT=0.4,
+                                                               MAX_RETRIES=0)).ready()
+    async with aiohttp.ClientSession() as http:
+        _, slow = await submit(http, api.url, simple_report(pages=300))
+        done = await until_terminal(http, api.url, slow['job_id'])
+        assert done['status'] == 'failed' and done['error']['code'] == 'timeout'
+        _, quick = await submit(http, api.url, simple_report())
+        assert (await until_terminal(http, api.url, quick['job_id']))['status'] == 'completed'
+    events = [e['event'] for e in api.log_events('blood_test_analyzer.log')]
+    assert 'child_killed' in events and events.count('child_started') >= 2
+
+
+async def test_children_are_recycled_after_max_tasks(tmp_path: Path, procs: list[Proc]) -> None:
+    """After MAX_TASKS_PER_CHILD jobs an analysis child is replaced by a fresh one."""
+    api = await launch(procs, 'main.py', tmp_path, service_env('memory', None, EMBEDDED_WORKERS=1,
+                                                               MAX_TASKS_PER_CHILD=2)).ready()
+    async with aiohttp.ClientSession() as http:
+        for _ in range(5):
+            _, body = await submit(http, api.url, simple_report())
+            assert (await until_terminal(http, api.url, body['job_id']))['status'] == 'completed'
+    pids = {e['pid'] for e in api.log_events('blood_test_analyzer.log') if e['event'] == 'child_started'}
+    assert len(pids) == 3
