@@ -61,6 +61,8 @@ async def errors_and_access_log(request: web.Request, handler: Handler) -> web.S
             raise
         code = {404: 'not_found', 405: 'method_not_allowed', 413: 'file_too_large'}.get(exc.status, 'http_error')
         response = _error(exc.status, code, exc.reason)
+        if 'Allow' in exc.headers:  # 405 must say what is allowed (RFC 9110)
+            response.headers['Allow'] = exc.headers['Allow']
     except Exception as exc:
         log.exception('request_failed', request_id=request[REQUEST_ID], error=type(exc).__name__)
         response = _error(500, 'internal', 'internal error; the request id is in the server log')

@@ -9,6 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from bloodq import metrics
+from bloodq.api import openapi
 from bloodq.api.upload import read_submission
 from bloodq.config import Settings
 from bloodq.errors import BadRequest, NotFound, Unprocessable
@@ -118,6 +119,7 @@ async def _status_body(queue: Queue, job: Job) -> dict[str, Any]:
 @routes.get('/status/{job_id}')
 @routes.get('/jobs/{job_id}')
 async def status(request: web.Request) -> web.Response:
+    _only_params(request, 'wait')
     queue = _queue(request)
     job = await queue.require(request.match_info['job_id'])
     wait_s = _float_param(request, 'wait', 0.0, MAX_WAIT_S)
@@ -128,13 +130,17 @@ async def status(request: web.Request) -> web.Response:
 
 @routes.get('/jobs')
 async def list_jobs(request: web.Request) -> web.Response:
-    status_text = request.query.get('status') or None
+    _only_params(request, 'status', 'limit', 'cursor')
+    status_text = request.query.get('status')
     try:
-        status = JobStatus(status_text) if status_text else None
+        status = JobStatus(status_text) if status_text is not None else None
     except ValueError:
         raise BadRequest(f'status must be one of {", ".join(s.value for s in JobStatus)}',
                          code='bad_status') from None
-    limit = int(_float_param(request, 'limit', 20, 200)) or 20
+    limit_text = request.query.get('limit', '20')
+    if not limit_text.isdigit() or not 1 <= int(limit_text) <= 200:
+        raise Unprocessable('limit must be a whole number from 1 to 200', code='bad_limit')
+    limit = int(limit_text)
     cursor_text = request.query.get('cursor')
     if cursor_text is not None and not cursor_text.isdigit():
         raise BadRequest('cursor must be the next_cursor of a previous page', code='bad_cursor')
@@ -202,10 +208,26 @@ async def prometheus(request: web.Request) -> web.Response:
                         headers={'X-Content-Type-Options': 'nosniff'})
 
 
+@routes.get('/openapi.json')
+async def openapi_document(request: web.Request) -> web.Response:
+    return json(openapi.document())
+
+
 @routes.get('/health')
 async def health(request: web.Request) -> web.Response:
     return json({'status': 'ok', 'backend': _queue(request).backend,
                  'uptime_s': round(time.monotonic() - request.app[STARTED], 1)})
+
+
+def _only_params(request: web.Request, *allowed: str) -> None:
+    """Unknown query parameters are refused, like unknown form fields."""
+    repeated = sorted(k for k in set(request.query) if len(request.query.getall(k)) > 1)
+    if repeated:
+        raise BadRequest(f'query parameter {ascii(repeated[0][:40])} is given more than once', code='repeated_parameter')
+    unknown = sorted(set(request.query) - set(allowed))
+    if unknown:
+        raise BadRequest(f'unknown query parameter {ascii(unknown[0][:40])}; allowed: {", ".join(allowed) or "none"}',
+                         code='unknown_parameter')
 
 
 def _float_param(request: web.Request, name: str, default: float, maximum: float) -> float:

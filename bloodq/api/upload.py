@@ -6,6 +6,7 @@ import asyncio
 from dataclasses import dataclass
 
 from aiohttp import BodyPartReader, MultipartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from bloodq.config import Settings
 from bloodq.errors import BadRequest, PayloadTooLarge, Unprocessable
@@ -13,6 +14,7 @@ from bloodq.jobs import Priority
 
 _TEXT_FIELDS = {'query': 4000, 'priority': 16, 'callback': 2048}
 _CHUNK = 64 * 1024
+_MALFORMED = (ValueError, AssertionError, RuntimeError, KeyError, HttpProcessingError)
 _PDF_MAGIC = b'%PDF-'
 
 
@@ -48,6 +50,8 @@ async def read_submission(request: web.Request, settings: Settings) -> Submissio
             return await _read_form(request, settings)
     except TimeoutError:
         raise UploadTimeout(f'the upload did not complete within {settings.upload_timeout_s:g} s') from None
+    except _MALFORMED as exc:  # aiohttp parses part headers lazily, so this can surface anywhere
+        raise BadRequest('the multipart body is malformed', code='bad_multipart') from exc
 
 
 async def _read_form(request: web.Request, settings: Settings) -> Submission:
@@ -78,7 +82,7 @@ async def _read_form(request: web.Request, settings: Settings) -> Submission:
             raw = await _read_bounded(part, _TEXT_FIELDS[name] * 4, field=name)
             texts[name] = raw.decode('utf-8', errors='replace').strip()[: _TEXT_FIELDS[name]]
         else:
-            raise BadRequest(f'unknown form field {name[:40]!r}; allowed: file, query, priority, callback', code='unknown_field')
+            raise BadRequest(f'unknown form field {ascii(name[:40])}; allowed: file, query, priority, callback', code='unknown_field')
     if pdf is None:
         raise BadRequest('the form has no "file" field', code='missing_file')
     if not pdf:
@@ -126,6 +130,6 @@ async def _read_bounded(part: BodyPartReader, limit: int, field: str = 'file') -
 
 def _clean_name(name: str) -> str:
     """Keep the client's file name for display only: last path part, printable, bounded."""
-    base = name.replace('\\', '/').rsplit('/', 1)[-1]
+    base = name.encode('utf-8', 'replace').decode('utf-8').replace('\\', '/').rsplit('/', 1)[-1]
     cleaned = ''.join(c for c in base if c.isprintable()).strip()
     return cleaned[:200] or 'report.pdf'
