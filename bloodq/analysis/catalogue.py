@@ -68,32 +68,44 @@ class _Catalogue:
 
 
 _PUNCT_RE = re.compile(r'[^0-9a-zα-ω]+')
+# Abbreviations and spellings folded on both sides of the match (aliases and printed names).
+_SYNONYMS = {
+    'avg': 'average', 'est': 'estimated', 'estd': 'estimated', 'tot': 'total', 'chol': 'cholesterol',
+    'vit': 'vitamin', 'abs': 'absolute', 'cnt': 'count', 'haemoglobin': 'hemoglobin', 'haematocrit': 'hematocrit',
+    'leucocyte': 'leukocyte', 'leucocytes': 'leukocytes', 'colour': 'color', 'haemoglobin a1c': 'hba1c',
+    'sr': 'serum', 'conc': 'concentration', 'hgb': 'hb', 'lymphs': 'lymphocytes', 'polys': 'neutrophils',
+}
+_DOTTED_RE = re.compile(r'\b([a-z](?:\.[a-z])+)\.?(?![a-z])')
 _PAREN_RE = re.compile(r'\([^)]*\)?|\[[^\]]*\]?')
 _PAREN_INNER_RE = re.compile(r'\(([^)]*)\)')
 _SEGMENT_RE = re.compile(r'[;,:]')
 
 # Words that say how or in what a test was measured; stripping them never changes the analyte.
-_NOISE = frozenset(
-    'serum plasma s blood whole venous edta level levels test calculated calc calculation derived measured '
-    'photometry photometric colorimetric colorimetry enzymatic kinetic ifcc ise clia cmia eclia hplc immunoassay '
-    'immunoturbidimetry immunoturbidimetric turbidimetry turbidimetric nephelometry spectrophotometry '
-    'spectrophotometric electrical impedance impedence flow cytometry automated auto manual microscopy '
-    'westergren jaffe modified uricase urease biuret bcg bcp god pod gpo cho oxidase hexokinase '
-    'chemiluminescence elfa elisa vcs technology ngsp certified equation method by estimation quantitative'.split()
-)
+_NOISE = frozenset([
+    'serum', 'plasma', 's', 'blood', 'whole', 'venous', 'edta', 'level', 'levels', 'test', 'calculated', 'calc',
+    'calculation', 'derived', 'measured', 'photometry', 'photometric', 'colorimetric', 'colorimetry', 'enzymatic',
+    'kinetic', 'ifcc', 'ise', 'clia', 'cmia', 'eclia', 'hplc', 'immunoassay', 'immunoturbidimetry',
+    'immunoturbidimetric', 'turbidimetry', 'turbidimetric', 'nephelometry', 'spectrophotometry',
+    'spectrophotometric', 'electrical', 'impedance', 'impedence', 'flow', 'cytometry', 'automated', 'auto',
+    'manual', 'microscopy', 'westergren', 'jaffe', 'modified', 'uricase', 'urease', 'biuret', 'bcg', 'bcp', 'god',
+    'pod', 'gpo', 'cho', 'oxidase', 'hexokinase', 'chemiluminescence', 'elfa', 'elisa', 'vcs', 'technology', 'ngsp',
+    'certified', 'equation', 'method', 'by', 'estimation', 'quantitative'
+])
 # Trailing words whose removal would change the analyte ('Creatinine Clearance' is not creatinine).
-_MEANINGFUL = frozenset(
-    'ratio index clearance excretion urine urinary free direct indirect conjugated unconjugated absolute abs '
-    'fasting random pp postprandial prandial post binding saturation antibody antibodies ab ag antigen igg igm '
-    'iga distribution width volume mean sd cv fraction fractional ionized ionised capacity category stage '
-    'crystals casts cells percent percentage count non hs high sensitivity apo'.split()
-)
+_MEANINGFUL = frozenset([
+    'ratio', 'index', 'clearance', 'excretion', 'urine', 'urinary', 'free', 'direct', 'indirect', 'conjugated',
+    'unconjugated', 'absolute', 'abs', 'fasting', 'random', 'pp', 'postprandial', 'prandial', 'post', 'binding',
+    'saturation', 'antibody', 'antibodies', 'ab', 'ag', 'antigen', 'igg', 'igm', 'iga', 'distribution', 'width',
+    'volume', 'mean', 'sd', 'cv', 'fraction', 'fractional', 'ionized', 'ionised', 'capacity', 'category', 'stage',
+    'crystals', 'casts', 'cells', 'percent', 'percentage', 'count', 'non', 'hs', 'high', 'sensitivity', 'apo'
+])
 
 
 def name_key(name: str) -> str:
     """Normalised form of a test name used for alias matching: ``'A : G Ratio'`` -> ``'a g ratio'``."""
     s = name.lower().replace('µ', 'u').replace('μ', 'u').replace('’', '').replace("'", '')
-    return ' '.join(_PUNCT_RE.sub(' ', s).split())
+    s = _DOTTED_RE.sub(lambda m: m.group(1).replace('.', ''), s)  # 'S.G.P.T.' -> 'sgpt'
+    return ' '.join(_SYNONYMS.get(w, w) for w in _PUNCT_RE.sub(' ', s).split())
 
 
 def _load() -> _Catalogue:
@@ -266,6 +278,6 @@ def is_plausible(marker: Marker, value: float, unit: str = '') -> bool:
 
 def default_range(marker: Marker, sex: str | None) -> Bounds | None:
     """The adult default range for ``sex`` ('male' / 'female' / None); None when it depends on an unknown sex."""
-    if sex in marker.ranges:
+    if sex is not None and sex in marker.ranges:
         return marker.ranges[sex]
     return marker.ranges.get('any')

@@ -81,6 +81,7 @@ _QUAL_RE = re.compile(
 )
 # A qualitative value glued before the name, as pypdf prints some reports: ``G1GFR Category``.
 _GLUED_QUAL_RE = re.compile(r'^(G[1-5][ab]?|Negative|Positive|Reactive|Nil|Absent|Present)(?=[A-Z][a-z]{2}|[A-Z]{3})')
+_TRAILING_DIGITS_RE = re.compile(r'\d+$')
 _SEX_LABELS = {'m': 'male', 'male': 'male', 'men': 'male', 'f': 'female', 'female': 'female', 'women': 'female'}
 _ONE_SIDED = {'< or =': '<', '<or=': '<', '> or =': '>', '>or=': '>', '<': '<', '<=': '<', '=<': '<', '≤': '<', '＜': '<', 'below': '<', 'less than': '<', 'up to': '<',
               'upto': '<', '>': '>', '>=': '>', '=>': '>', '≥': '>', '＞': '>', 'above': '>', 'more than': '>',
@@ -112,7 +113,35 @@ def tokenise(text: str, decimal_comma: bool = False) -> list[Tok]:
                 cut = tok.start + g.end()
                 out.append(Tok('qual', g.group(0), tok.start, cut))
                 tok = Tok('word', text[cut:tok.end], cut, tok.end)
+            elif text[tok.end:tok.end + 1] == '.' and text[tok.end + 1:tok.end + 2].isdigit():
+                # 'Hemoglobin15.0': the value glued to the name (a name never ends in a decimal number)
+                d = _TRAILING_DIGITS_RE.search(tok.text)
+                if d and d.start() >= 2:
+                    cut = tok.start + d.start()
+                    out.append(Tok('word', text[tok.start:cut], tok.start, cut))
+                    tok = Tok('glued', '', cut, tok.end)
+        elif kind == 'punct' and tok.text == '+' and out and out[-1].end == tok.start:
+            prev = out[-1]
+            if (prev.kind == 'num' and prev.text.isdigit() and len(prev.text) == 1) or prev.text.endswith('+'):
+                # semi-quantitative urine results: '2+', '+++'
+                out[-1] = Tok('qual', prev.text + '+', prev.start, tok.end)
+                continue
         out.append(tok)
+    return _join_glued(out, text, decimal_comma)
+
+
+def _join_glued(toks: list[Tok], text: str, decimal_comma: bool) -> list[Tok]:
+    """Merge a 'glued' digit stub with the number after it ('Hemoglobin15' + '.0' -> 'Hemoglobin', '15.0')."""
+    if not any(t.kind == 'glued' for t in toks):
+        return toks
+    out: list[Tok] = []
+    for i, t in enumerate(toks):
+        if t.kind == 'glued':
+            continue
+        if i and toks[i - 1].kind == 'glued' and t.kind == 'num':
+            start = toks[i - 1].start
+            t = Tok('num', text[start:t.end], start, t.end, to_float(text[start:t.end], decimal_comma))
+        out.append(t)
     return out
 
 
@@ -137,6 +166,7 @@ class Group:
     flags: list[Tok] = field(default_factory=list)
     quals: list[Tok] = field(default_factory=list)
     value_first: bool = False  #: the value was printed before the name (``0.90Creatinine``)
+    trailing: str = ''  #: words printed after the values (``or higher``, ``Not Estab.``)
     alt_name: str = ''  #: the name if a leading number belongs to it (``25 Hydroxy Vitamin D``)
 
 
@@ -167,13 +197,17 @@ def _mark_quals(text: str, toks: list[Tok]) -> None:
         inside[0].kind, inside[0].text, inside[0].end = 'qual', m.group(0), m.end()
 
 
+def _is_flag(t: Tok, prev: str) -> bool:
+    if t.kind == 'word':
+        return t.text.lower() in _FLAG_WORDS and prev in ('num', 'unit', 'flag')
+    return t.kind == 'punct' and t.text in '*↑↓' and prev == 'num'
+
+
 def _mark_flags(toks: list[Tok]) -> None:
-    """``H``/``L``/``High`` right after a value (or its unit) are lab flags, not names."""
+    """``H``/``L``/``High``/``*``/arrows right after a value (or its unit) are lab flags, not names."""
     prev = ''
     for i, t in enumerate(toks):
-        if t.kind == 'word' and t.text.lower() in _FLAG_WORDS and prev in ('num', 'unit', 'flag'):
-            t.kind = 'flag'
-        elif t.kind == 'punct' and t.text == '*' and prev == 'num':
+        if _is_flag(t, prev):
             t.kind = 'flag'
         elif t.kind == 'punct' and t.text == '(' and i + 2 < len(toks) and prev == 'num':
             inner, close = toks[i + 1], toks[i + 2]
@@ -182,7 +216,7 @@ def _mark_flags(toks: list[Tok]) -> None:
                 t.kind = close.kind = 'skip'
                 prev = 'flag'
                 continue
-        if t.kind not in ('skip', 'punct') or t.kind == 'flag':
+        if t.kind not in ('skip', 'punct'):
             prev = t.kind
 
 
@@ -191,7 +225,7 @@ def _mark_range_sex(toks: list[Tok]) -> None:
         if t.kind != 'range':
             continue
         j = i - 1
-        while j >= 0 and toks[j].kind == 'punct' and toks[j].text in ':-':
+        while j >= 0 and toks[j].kind == 'punct' and toks[j].text in ':-()':
             j -= 1
         if j >= 0 and toks[j].kind in ('word', 'flag'):
             sex = _SEX_LABELS.get(toks[j].text.lower())
@@ -205,11 +239,12 @@ def _name_runs(toks: list[Tok]) -> list[tuple[int, int]]:
     runs: list[tuple[int, int]] = []
     i, n = 0, len(toks)
     while i < n:
-        if toks[i].kind != 'word':
+        opens = toks[i].text == '(' and i + 1 < n and toks[i + 1].kind == 'word'
+        if toks[i].kind != 'word' and not opens:
             i += 1
             continue
         j = i + 1
-        depth = 0
+        depth = 1 if opens else 0
         while j < n:
             t = toks[j]
             if t.kind == 'word':
@@ -224,8 +259,8 @@ def _name_runs(toks: list[Tok]) -> list[tuple[int, int]]:
                 j += 1
             elif depth > 0 and t.kind in ('num', 'range', 'date', 'time'):
                 j += 1  # '(KDIGO Guideline 2012)', '(>=18 years)' belong to the name
-            elif t.kind == 'num' and _next_is_word(toks, j + 1):
-                j += 1  # 'Vitamin D 25 OH'
+            elif t.kind == 'num' and t.text.isdigit() and _next_is_word(toks, j + 1):
+                j += 1  # 'Vitamin D 25 OH'; a decimal number is never part of a name
             else:
                 break
         while j > i + 1 and toks[j - 1].kind == 'punct' and toks[j - 1].text not in ')%#':
@@ -300,6 +335,7 @@ def _merge_valueless(groups: list[Group]) -> list[Group]:
     for g in groups:
         if out and not g.values and not g.quals and (out[-1].values or out[-1].quals):
             prev = out[-1]
+            prev.trailing = f'{prev.trailing} {g.name}'.strip()
             prev.ranges.extend(g.ranges)
             prev.units.extend(g.units)
             prev.flags.extend(g.flags)

@@ -27,8 +27,19 @@ from bloodq.analysis.model import LabResult, ParsedReport, QualitativeResult
 from bloodq.analysis.patient import parse_patient
 from bloodq.analysis.rows import Draft, RowContext, build_row, clean
 from bloodq.analysis.textkinds import (
-    header_columns, heading_like, is_admin, is_blank, is_note_start, is_page_marker, is_prose, is_table_or_rule,
-    method_text, previous_first, strong_heading,
+    header_columns,
+    heading_like,
+    is_admin,
+    is_blank,
+    is_note_start,
+    is_page_marker,
+    is_prose,
+    is_table_or_rule,
+    method_text,
+    panel_title,
+    previous_first,
+    strip_continued,
+    strong_heading,
 )
 
 __all__ = ['parse_report']
@@ -36,13 +47,16 @@ __all__ = ['parse_report']
 _EU_RANGE = re.compile(r'(?<![\d,.])\d+,\d{1,2}\s*[-–]\s*\d+,\d{1,2}(?![\d,])')
 _EU_HINT = re.compile(r'\d,\d{1,2}\s*[-–]')
 _US_RANGE = re.compile(r'(?<![\d,.])\d+\.\d+\s*[-–]\s*\d+\.\d+(?![\d.])')
-_QUAL_LINE = re.compile(
-    r'^(?:non[\s\-]?reactive|reactive|not\s+detected|detected|negative|positive|nil|absent|present|trace|'
-    r'(?:pale|light|dark|straw)\s+yellow|yellow|amber|clear|turbid|hazy|cloudy|normal)\b(?:\s+\S.*)?$',
-    re.IGNORECASE,
+_QUAL_WORD = (
+    r'(?:non[\s\-]?reactive|reactive|not\s+detected|detected|negative|positive|nil|absent|present|trace|'
+    r'(?:pale|light|dark|straw)\s+yellow|yellow|amber|clear|turbid|hazy|cloudy|normal)'
 )
+# a whole line that is a text result (and maybe its reference): 'Negative', 'Pale Yellow Pale Yellow'
+_QUAL_LINE = re.compile(r'^' + _QUAL_WORD + r'(?:\s+' + _QUAL_WORD + r')?\s*$', re.IGNORECASE)
+_QUAL_FIRST = re.compile(r'^' + _QUAL_WORD, re.IGNORECASE)
 _CONTINUES = re.compile(r'[,&/(\-]$|\b(?:of|and|to|for|with|in)$', re.IGNORECASE)
 _LONG_WORD = re.compile(r'[A-Za-z]{26,}')
+_SERIAL = re.compile(r'^\s*(?:\d{1,3}[.)]|[•·▪●■►\-–])\s*(?=[A-Za-z])')
 
 
 @dataclass(slots=True)
@@ -87,7 +101,8 @@ class _State:
 
     def promote(self, name: str) -> None:
         """A name line that turned out to head other rows becomes the heading or sub-heading."""
-        if heading_like(name) or not self.heading:
+        name = strip_continued(name)
+        if heading_like(name) or panel_title(name) or not self.heading:
             self.heading, self.sub = name, ''
         else:
             self.sub = name
@@ -112,8 +127,10 @@ class _State:
             self.note = True
             return
         if is_prose(line):
-            self.reset()
-            return
+            line = _serial_row(line, self.decimal_comma)
+            if not line:
+                self.reset()
+                return
         if _QUAL_LINE.match(line) and self.pending is not None:
             self._qual_data(line)
             return
@@ -130,7 +147,7 @@ class _State:
         else:
             self.reset()
 
-    def _accept(self, made: Draft | QualitativeResult | None, tentative_ok: bool = False) -> bool:
+    def _accept(self, made: Draft | QualitativeResult | None) -> bool:
         if isinstance(made, QualitativeResult):
             self.qualitative.append(made)
             self.flush()
@@ -162,10 +179,10 @@ class _State:
         if self.note or not g.value_first or g.ranges or g.units or len(g.values) != 1 or is_admin(g.name):
             self.reset()
             return
-        probe = Group(g.name, g.name_start, g.values, [], [], g.flags, [])
-        draft = build_row(g.name, _with_placeholder_range(probe), self.ctx())
+        ctx = self.ctx()
+        ctx.range_follows = True
+        draft = build_row(g.name, g, ctx)
         if isinstance(draft, Draft):
-            draft.range_tok = None
             self.draft, self.draft_tentative = draft, True
         else:
             self.reset()
@@ -221,32 +238,46 @@ class _State:
         self.reset()
         if pending is None or self.note or is_admin(pending.name):
             return
+        first = _QUAL_FIRST.match(line)
+        value = clean(first.group(0)) if first else clean(line)
         self.qualitative.append(QualitativeResult(
-            name=pending.name, canonical=catalogue.lookup_qualitative(pending.name), value_text=clean(line),
-            panel=self.panel, page=self.page,
+            name=pending.name, canonical=catalogue.lookup_qualitative(pending.name), value_text=value,
+            ref_text=clean(line[first.end():]) if first else '', panel=self.panel, page=self.page,
         ))
 
     def _cont_line(self, loose: Group) -> None:
-        if self.draft is not None:
-            self.draft.absorb(loose)
-            if self.draft_tentative and self.draft.range_tok is not None:
-                self.results.append(self.draft)
+        draft = self.draft
+        if draft is None:
+            if self.pending is not None:
+                self.pending.group.ranges.extend(loose.ranges)
+                self.pending.group.units.extend(loose.units)
+            return
+        draft.absorb(loose)
+        if self.draft_tentative:
+            # an unknown test only counts once its printed range turns up
+            if draft.range_tok is not None:
+                self.results.append(draft)
             self.flush()
-        elif self.pending is not None:
-            self.pending.group.ranges.extend(loose.ranges)
-            self.pending.group.units.extend(loose.units)
+        elif draft.complete:
+            self.flush()
+        # else one column per line ('g/dL', then '13.0 - 17.0'): the draft stays open
+
+
+def _serial_row(line: str, decimal_comma: bool) -> str:
+    """A numbered row ('1. Hemoglobin 14.5 g/dL 13 - 17') without its number; '' for a numbered note."""
+    m = _SERIAL.match(line)
+    if m is None:
+        return ''
+    rest = line[m.end():]
+    if is_prose(rest):
+        return ''
+    info = analyse(rest, decimal_comma)
+    rowlike = any(g.values and (g.units or g.ranges or catalogue.lookup_all(g.name)) for g in info.groups)
+    return rest if rowlike else ''
 
 
 def _censored(g: Group) -> bool:
     return not g.values and len(g.ranges) >= 2 and bool(g.ranges[0].op)
-
-
-def _with_placeholder_range(g: Group) -> Group:
-    """Let an unknown value-first row pass the 'needs a range' rule until its range line arrives."""
-    from bloodq.analysis.lines import Tok
-
-    g.ranges = [Tok('range', '', 0, 0, lo=None, hi=None, op='')]
-    return g
 
 
 def _only_range(line: str, decimal_comma: bool) -> bool:

@@ -8,6 +8,7 @@ refusing addresses, lab numbers and interpretation tables.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from bloodq.analysis import catalogue
@@ -95,7 +96,17 @@ def pick_range(ranges: list[Tok], sex: str | None) -> Tok:
 def _is_id(tok: Tok) -> bool:
     """Lab and barcode numbers: long integers printed without grouping."""
     text = tok.text
-    return text.isdigit() and (len(text) >= 7 or (len(text) >= 3 and text.startswith('0')))
+    # '01' is a lab-site code (LabCorp), '439854467' a lab number; '0' is a real value
+    return text.isdigit() and (len(text) >= 7 or (len(text) >= 2 and text.startswith('0')))
+
+
+_NO_RANGE = re.compile(r'^(?:not\s+estab\w*\.?|not\s+established|n/?a|nil|none|-+)$', re.IGNORECASE)
+_FLAG_SUFFIX = re.compile(r'\s+(?:H|L|HH|LL|High|Low|HIGH|LOW|\*)$')
+
+
+def _strip_flag_word(name: str) -> str:
+    """'WBC H' (flag printed before the value) -> 'WBC'."""
+    return _FLAG_SUFFIX.sub('', name) if ' ' in name else name
 
 
 def _name_ok(name: str) -> bool:
@@ -112,6 +123,7 @@ class RowContext:
     sex: str | None
     previous_first: bool = False
     strict: bool = False  #: inside notes/interpretation: only rows the catalogue confirms
+    range_follows: bool = False  #: an unknown test may lack its range: the caller waits for the range line
 
 
 def _candidate_values(group: Group, ctx: RowContext) -> list[Tok]:
@@ -123,18 +135,22 @@ def _candidate_values(group: Group, ctx: RowContext) -> list[Tok]:
 
 def _choose_name(name: str, group: Group) -> tuple[str, list[Tok]]:
     """Resolve ``25 Hydroxy Vitamin D 32``: is the leading number the value or part of the name?"""
-    if group.value_first and group.alt_name and len(group.values) >= 2:
-        if catalogue.lookup_all(group.alt_name) or not catalogue.lookup_all(name):
+    if group.value_first and len(group.values) >= 2:
+        # pypdf glues a lone value before its name; with more values after the name, the leading
+        # number is a serial number or part of the name ('25 Hydroxy Vitamin D')
+        if group.alt_name and catalogue.lookup_all(group.alt_name):
             return group.alt_name, group.values[1:]
+        return name, group.values[1:]
     return name, group.values
 
 
 def build_row(name: str, group: Group, ctx: RowContext) -> Draft | QualitativeResult | None:
     """A numeric draft, a qualitative result, or None when ``group`` is not a result."""
-    name, values = _choose_name(clean(name), group)
+    name, values = _choose_name(_strip_flag_word(clean(name)), group)
     if not name or not _name_ok(name):
         return None
-    group = Group(name, group.name_start, values, group.ranges, group.units, group.flags, group.quals)
+    group = Group(name, group.name_start, values, group.ranges, group.units, group.flags, group.quals,
+                  trailing=group.trailing)
     unit = clean(group.units[0].text) if group.units else ''
     ranges = list(group.ranges)
     vals = _candidate_values(group, ctx)
@@ -171,8 +187,12 @@ def _unknown_ok(name: str, value: Tok, unit: str, ranges: list[Tok], group: Grou
         return False
     if not any(c.isalpha() for c in name) or sum(1 for c in name if c.isalpha()) < 2:
         return False
+    if not ranges and ctx.range_follows:
+        return True
     if not ranges:
-        return bool(unit and group.flags)
+        # 'Immature Granulocytes 0 % Not Estab.' yes; 'Diabetes 6.5 % or higher' no
+        quiet_tail = not group.trailing or _NO_RANGE.match(group.trailing) is not None
+        return bool(unit) and (bool(group.flags) or (quiet_tail and len(words(name)) <= 4))
     r = ranges[0]
     top = r.hi if r.hi is not None else r.lo
     # a number far outside its own printed range is a lab number or a year, not a result

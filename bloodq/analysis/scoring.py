@@ -84,8 +84,9 @@ def _same_value(row: LabResult, truth: dict[str, Any]) -> bool:
 
 
 def _same_test(row: LabResult, truth: dict[str, Any]) -> bool:
-    if truth.get('canonical') and row.canonical:
-        return bool(row.canonical == truth['canonical'])
+    # the same key, or the same printed name: truth files written elsewhere may key analytes differently
+    if truth.get('canonical') and row.canonical == truth['canonical']:
+        return True
     return name_key(row.name) == name_key(str(truth['name']))
 
 
@@ -100,16 +101,23 @@ def score_report(parsed: ParsedReport, truth: dict[str, Any], label: str = '') -
     rows = list(parsed.results)
     score = Score(label or str(truth.get('id', '?')), len(truth['results']), len(rows), 0)
     free = list(range(len(rows)))
-    for t in truth['results']:
-        cands = [i for i in free if _same_value(rows[i], t) and _same_test(rows[i], t)]
-        if not cands:
+    pairs: dict[int, int] = {}
+    # two passes so a duplicate name takes the row with its own unit before any other
+    for exact in (True, False):
+        for k, t in enumerate(truth['results']):
+            if k in pairs:
+                continue
+            unit = normalise_unit(str(t['unit']))
+            cands = [i for i in free if _same_value(rows[i], t) and _same_test(rows[i], t)
+                     and (not exact or normalise_unit(rows[i].unit) == unit)]
+            if cands:
+                pairs[k] = cands[0]
+                free.remove(cands[0])
+    for k, t in enumerate(truth['results']):
+        if k not in pairs:
             score.problems.append(f'missing: {t["name"]} = {t["value_text"]} {t["unit"]} (page {t["page"]})')
             continue
-        unit = normalise_unit(str(t['unit']))
-        cands.sort(key=lambda i: normalise_unit(rows[i].unit) != unit)
-        i = cands[0]
-        free.remove(i)
-        row = rows[i]
+        row = rows[pairs[k]]
         score.matched += 1
         if ' '.join(row.unit.split()) == ' '.join(str(t['unit']).split()):
             score.unit_ok += 1

@@ -14,7 +14,7 @@ _ALNUM_RE = re.compile(r'[A-Za-z0-9]')
 _TABLE_RULE_RE = re.compile(r'^[\s\-=_|+.*~]{4,}$')
 _PAGE_RE = re.compile(r'^\W*page\s*:?\s*\d+\s*(?:of|/)\s*\d+\W*$|^\W*\d{5,}\W*$', re.IGNORECASE)
 _PARENS_RE = re.compile(r'^\s*\((.*)\)\s*$')
-_METHOD_LABEL_RE = re.compile(r'^\s*(?:method(?:ology)?|specimen|sample\s*type|instrument|technique)\s*[:\-]', re.I)
+_METHOD_LABEL_RE = re.compile(r'^\s*(?:method(?:ology)?|specimen|sample\s*type|instrument|technique)\s*[:\-]', re.IGNORECASE)
 _BULLET_RE = re.compile(r'^\s*(?:\d{1,2}[.)]\s+[A-Za-z(]|[•·▪●■►Ÿ\-–]\s*[A-Za-z]|\(?[a-z]\)\s|\(?(?:i|ii|iii|iv|v)\)\s)')
 _WORD_RE = re.compile(r'[A-Za-z][A-Za-z\'’]+')
 _NOTE_RE = re.compile(
@@ -25,25 +25,30 @@ _NOTE_RE = re.compile(
     r'|end\s+of\s+(?:the\s+)?report',
     re.IGNORECASE,
 )
-_FUNCTION = frozenset(
-    'the is are was were of in on for to and with by be as at an should may can not this that these those it its '
-    'from than has have been which when if or per due between during after before such any all about into their '
-    'there them they will would must also only more less most our your you we please kindly'.split()
-)
-_HEADER_WORDS = frozenset(
-    'test tests investigation investigations parameter parameters result results value values observed unit units '
-    'reference ref range ranges interval intervals biological bio flag flags method specimen status normal previous '
-    'current description analyte analytes component components level'.split()
-)
+_FUNCTION = frozenset([
+    'the', 'is', 'are', 'was', 'were', 'of', 'in', 'on', 'for', 'to', 'and', 'with', 'by', 'be', 'as', 'at', 'an',
+    'should', 'may', 'can', 'this', 'that', 'these', 'those', 'it', 'its', 'from', 'than', 'has', 'have', 'been',
+    'which', 'when', 'if', 'or', 'per', 'due', 'between', 'during', 'after', 'before', 'such', 'any', 'all',
+    'about', 'into', 'their', 'there', 'them', 'they', 'will', 'would', 'must', 'also', 'only', 'more', 'less',
+    'most', 'our', 'your', 'you', 'we', 'please', 'kindly'
+])
+_HEADER_WORDS = frozenset([
+    'test', 'tests', 'investigation', 'investigations', 'parameter', 'parameters', 'result', 'results', 'value',
+    'values', 'observed', 'unit', 'units', 'reference', 'ref', 'range', 'ranges', 'interval', 'intervals',
+    'biological', 'bio', 'flag', 'flags', 'method', 'specimen', 'status', 'normal', 'previous', 'current',
+    'description', 'analyte', 'analytes', 'component', 'components', 'level'
+])
 #: words that mark a line as patient/lab administration, never a test name
-_ADMIN = frozenset(
-    'page tel telephone phone ph mob mobile fax email mail www http https age sex gender dob name patient pt ref '
-    'referred referring refd doctor dr consultant pathologist collected collection received reported registered '
-    'printed status lab laboratory barcode accession uhid mrn sample specimen address sector road street floor '
-    'plot nagar city pin pincode zip years yrs months days hospital clinic signature signed verified approved '
-    'authorised authorized technologist technician client location centre center branch billing bill invoice '
-    'passport regn reg no'.split()
-)
+_ADMIN = frozenset([
+    'page', 'tel', 'telephone', 'phone', 'mob', 'mobile', 'fax', 'email', 'mail', 'www', 'http', 'https', 'age',
+    'sex', 'gender', 'dob', 'name', 'patient', 'ref', 'referred', 'referring', 'refd', 'doctor', 'dr', 'consultant',
+    'pathologist', 'collected', 'collection', 'received', 'reported', 'registered', 'printed', 'status', 'lab',
+    'laboratory', 'barcode', 'accession', 'uhid', 'mrn', 'sample', 'specimen', 'address', 'sector', 'road',
+    'street', 'floor', 'plot', 'nagar', 'city', 'pin', 'pincode', 'zip', 'years', 'yrs', 'months', 'days',
+    'hospital', 'clinic', 'signature', 'signed', 'verified', 'approved', 'authorised', 'authorized', 'technologist',
+    'technician', 'client', 'location', 'centre', 'center', 'branch', 'billing', 'bill', 'invoice', 'passport',
+    'regn', 'reg', 'no'
+])
 _SPECIMEN_END_RE = re.compile(r'\b(?:serum|plasma|blood|urine|edta|whole\s+blood)\W*$', re.IGNORECASE)
 _LONG_TOKEN_RE = re.compile(r'[A-Za-z0-9_.]{28,}')
 _DIGIT_RE = re.compile(r'\d')
@@ -97,7 +102,7 @@ def is_prose(line: str) -> bool:
     fn = sum(1 for w in ws if w in _FUNCTION)
     if fn >= 3 or (fn >= 2 and len(ws) >= 5):
         return True
-    return len(ws) >= 6 and line.rstrip().endswith('.') and not line.rstrip().endswith('..')
+    return len(ws) >= 6 and fn >= 1 and line.rstrip().endswith('.') and not line.rstrip().endswith('..')
 
 
 def header_columns(line: str) -> tuple[str, ...] | None:
@@ -129,6 +134,24 @@ def heading_like(text: str) -> bool:
     if letters < 4:
         return False
     return len(_UPPER_RE.findall(text)) >= 0.7 * letters or _SPECIMEN_END_RE.search(text) is not None
+
+
+_PANEL_WORDS_RE = re.compile(
+    r'\b(?:panel|profile|function|screen(?:ing)?|studies|chemistry|biochemistry|metabolic|lipids?|thyroid|'
+    r'ha?emogram|cbc|urinalysis|examination|haematology|hematology|serology|immunology|hormones?)\b',
+    re.IGNORECASE,
+)
+_CONT_RE = re.compile(r'\s*[(\[]?\b(?:cont(?:d|inued)?)\b\.?[)\]]?\s*$', re.IGNORECASE)
+
+
+def panel_title(text: str) -> bool:
+    """Title-case panel names (``Comp. Metabolic Panel (14)``, ``Lipid Panel``) are headings too."""
+    return _PANEL_WORDS_RE.search(text) is not None and len(words(text)) <= 8
+
+
+def strip_continued(text: str) -> str:
+    """``Lipid Panel (Cont.)`` -> ``Lipid Panel``: a panel continued from the previous page."""
+    return _CONT_RE.sub('', text)
 
 
 def strong_heading(text: str) -> bool:

@@ -17,10 +17,10 @@ _PREFIX = r'(?:mc|[kmcdunpfµμ])?'
 _BASE = r'(?:gms|gm|g|mol|osm|eq|iu|u|l)'
 _ATOM = _PREFIX + _BASE
 _POW10 = r'(?:[x×]\s?)?10\s?(?:[\^*eE]\s?\d{1,2}|[³⁶⁹]|¹²)'
-_COUNT = r'(?:cells|thousands?|thou|millions?|mill|mil|lakhs?|copies|[km]|' + _POW10 + r')'
+_COUNT = r'(?:cells|thousands?|thou|millions?|mill|mil\.?|lakhs?|copies|[km]|' + _POW10 + r')'
 # Volume denominators first so ``mm3`` wins over ``mm`` (``thou/mm3200`` is ``thou/mm3`` + 200).
 _DENOM = (
-    r'(?:cumm|cmm|mm\s?(?:3|³|\^3)|1\.73(?:\s?m\s?(?:2|²|\^2))?|1st\s?hr?|1\s?hr?|24\s?hrs?|24\s?h|hpf|lpf|'
+    r'(?:cu\.?\s?mm|cumm|cmm|mm\s?(?:3|³|\^3)|1\.73(?:\s?m\s?(?:2|²|\^2))?|1st\s?hr?|1\s?hr?|24\s?hrs?|24\s?h|hpf|lpf|'
     r'hrs?|min|day|kg|mm|' + _ATOM + r'|h)'
 )
 _NUMER = r'(?:' + _COUNT + r'|mm|' + _ATOM + r')'
@@ -44,6 +44,7 @@ _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(a), b)
     for a, b in (
         (r'[µμ]', 'u'),
+        (r'(?<=[a-z])\.(?=[a-z/])', ''),  # 'mil./cu.mm' -> 'mil/cumm'
         (r'(?<![a-z])mc(?=[a-z])', 'u'),
         (r'×', 'x'),
         (r'²', '2'),

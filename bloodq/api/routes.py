@@ -223,10 +223,10 @@ def _only_params(request: web.Request, *allowed: str) -> None:
     """Unknown query parameters are refused, like unknown form fields."""
     repeated = sorted(k for k in set(request.query) if len(request.query.getall(k)) > 1)
     if repeated:
-        raise BadRequest(f'query parameter {ascii(repeated[0][:40])} is given more than once', code='repeated_parameter')
+        raise BadRequest(f'query parameter {repeated[0][:40]!a} is given more than once', code='repeated_parameter')
     unknown = sorted(set(request.query) - set(allowed))
     if unknown:
-        raise BadRequest(f'unknown query parameter {ascii(unknown[0][:40])}; allowed: {", ".join(allowed) or "none"}',
+        raise BadRequest(f'unknown query parameter {unknown[0][:40]!a}; allowed: {", ".join(allowed) or "none"}',
                          code='unknown_parameter')
 
 

@@ -82,7 +82,7 @@ async def _read_form(request: web.Request, settings: Settings) -> Submission:
             raw = await _read_bounded(part, _TEXT_FIELDS[name] * 4, field=name)
             texts[name] = raw.decode('utf-8', errors='replace').strip()[: _TEXT_FIELDS[name]]
         else:
-            raise BadRequest(f'unknown form field {ascii(name[:40])}; allowed: file, query, priority, callback', code='unknown_field')
+            raise BadRequest(f'unknown form field {name[:40]!a}; allowed: file, query, priority, callback', code='unknown_field')
     if pdf is None:
         raise BadRequest('the form has no "file" field', code='missing_file')
     if not pdf:
