@@ -39,7 +39,9 @@ def _limit_cpu(seconds: float) -> None:
     used = resource.getrusage(resource.RUSAGE_SELF)
     spent = int(used.ru_utime + used.ru_stime)
     soft = spent + max(int(seconds), 1)
-    resource.setrlimit(resource.RLIMIT_CPU, (soft, soft + 5))
+    # only the soft limit moves: a lowered hard limit could never be raised again for the next job
+    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    resource.setrlimit(resource.RLIMIT_CPU, (soft if hard == resource.RLIM_INFINITY else min(soft, hard), hard))
 
 
 def serve(inp: BinaryIO, out: BinaryIO, memory_mb: int) -> None:

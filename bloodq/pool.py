@@ -85,6 +85,10 @@ class WorkerPool:
             asyncio.create_task(self._every(self.settings.heartbeat_s, self._announce), name='announce'),
             asyncio.create_task(WebhookDispatcher(self.queue, self.settings).run(), name='webhooks'),
         ]
+        for slot in self.slots:
+            warm = getattr(slot.handler, 'warm', None)
+            if warm is not None:  # start analysis children now rather than on the first job
+                self._background.append(asyncio.create_task(self._quietly(warm()), name='warm'))
         await self._announce()
         log.info('pool_started', slots=len(self.slots), backend=self.queue.backend)
 
@@ -225,6 +229,12 @@ class WorkerPool:
         await self.queue.register_consumers({
             s.id: {**self.info, 'job_id': s.job.id if s.job else None, 'last_heartbeat': seen} for s in self.slots
         })
+
+    async def _quietly(self, op: Awaitable[Any]) -> None:
+        try:
+            await op
+        except Exception as exc:  # noqa: BLE001 -- warming is an optimisation; the first job retries it
+            log.warning('warm_up_failed', error=type(exc).__name__)
 
     async def _every(self, interval_s: float, fn: Callable[[], Awaitable[Any]]) -> None:
         while True:

@@ -52,6 +52,7 @@ class AnalysisChild:
         self.settings = settings
         self.proc: asyncio.subprocess.Process | None = None
         self.tasks_done = 0
+        self._starting = asyncio.Lock()
 
     @property
     def pid(self) -> int | None:
@@ -74,13 +75,18 @@ class AnalysisChild:
             raise WorkerCrashed('the analysis process did not start')
         log.info('child_started', pid=self.proc.pid)
 
+    async def ensure_started(self) -> None:
+        """Start the child unless one is running (pools call this early so the first job does not wait)."""
+        async with self._starting:
+            if self.proc is None or self.proc.returncode is not None:
+                await self.start()
+
     async def run(self, meta: dict[str, Any], pdf: bytes, on_progress: OnProgress) -> tuple[dict[str, Any], bytes]:
         """Analyse one PDF; raises the child's :class:`JobFailure`, or a timeout or crash.
 
         Cancelling this coroutine kills the child (the next job gets a new one).
         """
-        if self.proc is None or self.proc.returncode is not None:
-            await self.start()
+        await self.ensure_started()
         try:
             async with asyncio.timeout(self.settings.job_timeout_s):
                 return await self._exchange(meta, pdf, on_progress)

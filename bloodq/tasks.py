@@ -30,6 +30,9 @@ class AnalysisTask:
         result['report_url'] = f'/jobs/{job.id}/report.pdf'
         return result, report
 
+    async def warm(self) -> None:
+        await self.child.ensure_started()
+
     async def close(self) -> None:
         await self.child.stop()
 
