@@ -68,8 +68,9 @@ class Queue(ABC):
         """True while the backend can take and hand out jobs."""
         return True
 
-    async def upkeep(self) -> None:  # noqa: B027 -- optional hook
-        """Periodic work of an API process (the Redis backend drains its outage spool)."""
+    async def upkeep(self) -> None:
+        """Periodic work of an API process: sweep (retention, lapsed leases) even with no local workers."""
+        await self.sweep()
 
     # --- producer side -----------------------------------------------------------------
 

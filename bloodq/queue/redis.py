@@ -170,6 +170,7 @@ class RedisQueue(Queue):
     async def upkeep(self) -> None:
         if self.spooled():
             await self.drain_spool()
+        await super().upkeep()
 
     def spooled(self) -> int:
         return len(self.spool) if self.spool is not None else 0
