@@ -237,6 +237,7 @@ def _sibling_for_unit(marker: Marker, unit: str) -> Marker:
     return marker
 
 
+@lru_cache(maxsize=4096)
 def lookup_qualitative(name: str) -> str:
     """Canonical key of a qualitative test (``'urine_protein'``), or ``''``."""
     qual = _catalogue().qualitative

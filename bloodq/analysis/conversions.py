@@ -6,7 +6,7 @@ g/dL or g/L, vitamin D in ng/mL or nmol/L). Every threshold in the rules is writ
 returns ``None`` when the printed unit is not one we know. ``None`` means "apply no threshold",
 so an unknown unit can never turn into a wrong clinical statement.
 
-(The parser's :mod:`bloodq.analysis.units` finds units in text; this module only converts.)
+(The parser's :mod:`bloodq.analysis.unitlex` finds units in text; this module only converts.)
 """
 
 from __future__ import annotations

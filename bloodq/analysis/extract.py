@@ -27,7 +27,10 @@ def is_pdf_magic(head: bytes) -> bool:
 def _open(pdf: bytes) -> object:
     from pypdf import PdfReader
 
-    reader = PdfReader(io.BytesIO(pdf), strict=False)
+    try:
+        reader = PdfReader(io.BytesIO(pdf), strict=False)
+    except NotImplementedError as exc:  # raised while reading /Encrypt: a security handler pypdf lacks
+        raise EncryptedPdf('the PDF uses an encryption scheme that cannot be opened') from exc
     if reader.is_encrypted:
         try:
             # many "protected" reports only carry an owner password: the empty user password opens them
@@ -39,12 +42,28 @@ def _open(pdf: bytes) -> object:
     return reader
 
 
+def _over_limits(exc: BaseException) -> bool:
+    """pypdf refused on one of its limits (decompression bombs, huge trees), or wrapped a MemoryError or
+    RecursionError in its own read error."""
+    from pypdf.errors import LimitReachedError
+
+    seen: BaseException | None = exc
+    for _ in range(8):  # causes are short chains; never follow a cycle
+        if seen is None:
+            return False
+        if isinstance(seen, (LimitReachedError, MemoryError, RecursionError)):
+            return True
+        seen = seen.__cause__
+    return False
+
+
 def extract_pages(pdf: bytes, *, max_pages: int = 500) -> list[str]:
     """The text of every page, in order.
 
     Raises :class:`CorruptPdf` (not a PDF, truncated, unreadable), :class:`EncryptedPdf`
-    (needs a password), :class:`PdfTooComplex` (more than ``max_pages`` pages, or too deep to
-    read) and :class:`NoTextLayer` (images only, e.g. a scan).
+    (needs a password, or an unsupported encryption scheme), :class:`PdfTooComplex` (more than
+    ``max_pages`` pages, too deep to read, or over one of pypdf's limits such as a decompression
+    bomb) and :class:`NoTextLayer` (images only, e.g. a scan).
     """
     if not is_pdf_magic(pdf[:_HEAD]):
         raise CorruptPdf('not a PDF file')
@@ -65,6 +84,8 @@ def extract_pages(pdf: bytes, *, max_pages: int = 500) -> list[str]:
     except (MemoryError, RecursionError) as exc:
         raise PdfTooComplex('the PDF is too complex to read') from exc
     except Exception as exc:
+        if _over_limits(exc):
+            raise PdfTooComplex('the PDF exceeds the reading limits (size, depth or decompressed length)') from exc
         raise CorruptPdf('the PDF is corrupt or truncated') from exc
     if not any(t.strip() for t in texts):
         raise NoTextLayer('scanned report, no text layer')

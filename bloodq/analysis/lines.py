@@ -25,9 +25,13 @@ _SEP = r'\s*(?:-|–|—|‐|−|~|\b[tT][oO]\b)\s*'
 _OP = r'(?i:<\s*or\s*=|>\s*or\s*=|<=|>=|=<|=>|≤|≥|<|>|＜|＞|\bup\s?to\b|\bless\s+than\b|\bmore\s+than\b|\bgreater\s+than\b|\bbelow\b|\babove\b)'
 
 
+# a unit has a '/' within a few characters, starts with 'x 10', or is one of the few standalone units
+_UNIT_GUARD = r'(?=[^/\s]{0,12}\s?/|[xX×]\s?10|%|(?i:fl|pg|secs?|seconds|iu|mg\s?%|gms?\s?%|g\s?%|mm/)(?![a-z]))'
+
+
 def _num(decimal_comma: bool) -> str:
     if decimal_comma:
-        return r'(?:\d+(?:[.,]\d+)?)'
+        return r'(?:\d{1,3}(?:\.\d{3})+(?:,\d+)?|\d+(?:[.,]\d+)?)'
     # ``2,50,000`` (Indian) and ``150,000`` group thousands; ``1,25`` is two numbers
     return r'(?:\d{1,3}(?:,\d\d)*,\d{3}(?![\d,])(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)'
 
@@ -42,16 +46,21 @@ def _token_re(decimal_comma: bool) -> re.Pattern[str]:
         r'|(?P<range>(?=[(\[\d.<>≤≥＜＞=]|(?i:up|less|more|greater|below|above))'
         r'(?:[(\[]?\s*(?P<lo>' + n + r')' + _SEP + r'(?P<hi>' + n + r')(?!\d)\s*[)\]]?'
         r'|[(\[]?\s*(?P<op>' + _OP + r')\s*(?P<one>' + n + r')(?!\d)\s*[)\]]?))'
-        r'|(?P<unit>(?=[x×1/%tcmlkdunpfµμgoeisXTCMLKDUNPFGOEIS])(?i:' + UNIT_PATTERN + r'))'
+        r'|(?P<unit>' + _UNIT_GUARD + r'(?i:' + UNIT_PATTERN + r'))'
         r'|(?P<num>' + n + r')'
         r'|(?P<word>[^\W\d_][\w\'’]*)'
         r'|(?P<punct>[^\w\s])'
     )
 
 
+_DOT_THOUSANDS = re.compile(r'\d{1,3}(?:\.\d{3})+(?:,\d+)?')
+
+
 def to_float(text: str, decimal_comma: bool = False) -> float:
     """Parse a printed number (``2,50,000``, ``13.5``; ``13,5`` with ``decimal_comma``)."""
     if decimal_comma:
+        if _DOT_THOUSANDS.fullmatch(text):
+            text = text.replace('.', '')  # '250.000' is two hundred and fifty thousand there
         return float(text.replace(',', '.'))
     return float(text.replace(',', ''))
 
@@ -281,12 +290,12 @@ def _span_text(text: str, toks: list[Tok], i: int, j: int) -> str:
     return ' '.join(raw.split()).strip(' :-,;=')
 
 
-_FAST_NAME_RE = re.compile(r'^[^\W\d_][^\d<>≤≥%/]*$')
+_FAST_NAME_RE = re.compile(r'^[^\W\d_][^\d<>≤≥%/+]*$')
 
 
 def analyse(text: str, decimal_comma: bool = False) -> LineInfo:
     """Tokenise ``text`` and group its tokens around names."""
-    if _FAST_NAME_RE.match(text) and not _QUAL_RE.search(text):
+    if _FAST_NAME_RE.match(text) and (' ' not in text or not _QUAL_RE.search(text, text.index(' '))):
         # most lines without digits or units are names or headings: skip the tokeniser
         name = ' '.join(text.split()).strip(' :-,;=')
         return LineInfo(text, [], [Group(name=name, name_start=0)] if name else [], Group())

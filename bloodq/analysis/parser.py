@@ -46,7 +46,8 @@ __all__ = ['parse_report']
 
 _EU_RANGE = re.compile(r'(?<![\d,.])\d+,\d{1,2}\s*[-–]\s*\d+,\d{1,2}(?![\d,])')
 _EU_HINT = re.compile(r'\d,\d{1,2}\s*[-–]')
-_US_RANGE = re.compile(r'(?<![\d,.])\d+\.\d+\s*[-–]\s*\d+\.\d+(?![\d.])')
+# '150.000 - 400.000' may be thousands in a decimal-comma report, so 3-digit decimals are no evidence
+_US_RANGE = re.compile(r'(?<![\d,.])\d+\.(?:\d\d?|\d{4,})\s*[-–]\s*\d+\.(?:\d\d?|\d{4,})(?![\d.])')
 _QUAL_WORD = (
     r'(?:non[\s\-]?reactive|reactive|not\s+detected|detected|negative|positive|nil|absent|present|trace|'
     r'(?:pale|light|dark|straw)\s+yellow|yellow|amber|clear|turbid|hazy|cloudy|normal)'
@@ -56,6 +57,7 @@ _QUAL_LINE = re.compile(r'^' + _QUAL_WORD + r'(?:\s+' + _QUAL_WORD + r')?\s*$', 
 _QUAL_FIRST = re.compile(r'^' + _QUAL_WORD, re.IGNORECASE)
 _CONTINUES = re.compile(r'[,&/(\-]$|\b(?:of|and|to|for|with|in)$', re.IGNORECASE)
 _LONG_WORD = re.compile(r'[A-Za-z]{26,}')
+_RANGE_START = re.compile(r'^\W*(?:[<>≤≥]|\d|up\s?to|less|more|below|above)', re.IGNORECASE)
 _SERIAL = re.compile(r'^\s*(?:\d{1,3}[.)]|[•·▪●■►\-–])\s*(?=[A-Za-z])')
 
 
@@ -82,9 +84,11 @@ class _State:
 
     @property
     def panel(self) -> str:
+        """The section rows are filed under: ``heading / sub-heading``."""
         return f'{self.heading} / {self.sub}' if self.heading and self.sub else self.heading or self.sub
 
     def ctx(self) -> RowContext:
+        """What the row builder needs to know about the current position."""
         return RowContext(self.page, self.panel, self.sex, self.prev_first, self.note)
 
     # --- state changes -----------------------------------------------------------------
@@ -110,6 +114,7 @@ class _State:
     # --- line handlers -----------------------------------------------------------------
 
     def feed(self, line: str) -> None:
+        """Classify one (whitespace-collapsed) line and update the state."""
         if is_blank(line):
             return
         if is_table_or_rule(line) or is_page_marker(line):
@@ -281,10 +286,18 @@ def _censored(g: Group) -> bool:
 
 
 def _only_range(line: str, decimal_comma: bool) -> bool:
-    if not any(ch.isdigit() for ch in line):
-        return False
+    if _RANGE_START.match(line) is None:
+        return False  # '(Photometry)', '(CKD EPI Equation 2021)': a method, not '(13.0 - 17.0)'
     info = analyse(line, decimal_comma)
     return not info.groups and not info.loose.values and bool(info.loose.ranges)
+
+
+def _result_like(info: LineInfo) -> bool:
+    """A data line ('0.00', 'Nil', '4.8 thou/mm3 2.0 - 7.0'), not a letterhead line ('18, ROHINI', dates, lab numbers)."""
+    if any(t.kind in ('date', 'time') or (t.kind == 'num' and len(t.text) >= 6 and t.text.isdigit())
+           for t in info.tokens):
+        return False
+    return bool(info.loose.values) or any(g.quals or (g.values and (g.units or g.ranges)) for g in info.groups)
 
 
 def _uses_decimal_comma(text: str) -> bool:
@@ -304,11 +317,12 @@ def _boilerplate(pages: list[list[str]]) -> set[str]:
     for line, n in counts.items():
         if n < need or not line:
             continue
-        if not any(ch.isdigit() for ch in line) and catalogue.lookup_all(line):
+        if not any(ch.isdigit() for ch in line) and (catalogue.lookup_all(line) or catalogue.lookup_qualitative(line)):
             continue  # a test name printed on a line of its own on several pages
-        info = analyse(line)
-        if any(g.values and (g.units or g.ranges) for g in info.groups):
-            continue
+        if _QUAL_LINE.match(line):
+            continue  # 'Nil' under two different urine tests
+        if any(ch.isdigit() for ch in line) and not is_admin(line) and _result_like(analyse(line)):
+            continue  # a data line can repeat ('0.00' under two tests)
         out.add(line)
     return out
 

@@ -29,6 +29,7 @@ _SEX_SLASH = re.compile(r'\b\d{1,3}\s*(?:y(?:ea)?rs?|y)?\s*/\s*(male|female|m|f)
 _SEX_ALONE = re.compile(r'^\W*(male|female)\W*$', re.IGNORECASE | re.MULTILINE)
 _SEX_WORD = re.compile(r'\b(male|female)\b(?!\s*[:\-]?\s*[\d<>])', re.IGNORECASE)
 _COLLECT_LABEL = re.compile(r'collect|drawn|sample\s*date|specimen\s*date|registered|registration', re.IGNORECASE)
+_DIGIT_SEP = re.compile(r'\d[/.\-\s]')
 _DOB_LABEL = re.compile(r'\bd\.?o\.?b\b|birth', re.IGNORECASE)
 
 
@@ -82,13 +83,15 @@ def _collected(text: str) -> str | None:
     month_first = _month_first(text)
     lines = text.splitlines()
     for i, line in enumerate(lines):
-        if _COLLECT_LABEL.search(line) and not _DOB_LABEL.search(line):
-            found = _dates(line, month_first) or (
-                _dates(lines[i + 1], month_first) if i + 1 < len(lines) and not _DOB_LABEL.search(lines[i + 1])
-                else [])
-            if found:
-                return found[0][1].isoformat()
-    candidates = [d for line in lines if not _DOB_LABEL.search(line) for _, d in _dates(line, month_first)]
+        if not _COLLECT_LABEL.search(line) or _DOB_LABEL.search(line):
+            continue
+        found = _dates(line, month_first)
+        if not found and i + 1 < len(lines) and not _DOB_LABEL.search(lines[i + 1]):
+            found = _dates(lines[i + 1], month_first)  # the label's value printed on the next line
+        if found:
+            return found[0][1].isoformat()
+    candidates = [d for line in lines if _DIGIT_SEP.search(line) and not _DOB_LABEL.search(line)
+                  for _, d in _dates(line, month_first)]
     if not candidates:
         return None
     # the header's dates are collection, receipt and report: the earliest is the collection

@@ -18,6 +18,11 @@ from bloodq.analysis.model import Flag, LabResult, QualitativeResult
 from bloodq.analysis.textkinds import is_admin, is_prose, words
 
 _MAX_UNKNOWN_WORDS = 6
+# words that make a sentence; 'of', 'per', 'in' also occur in unit tails ('% of total Hgb', 'per 100 WBC')
+_SENTENCE_WORDS = frozenset([
+    'or', 'and', 'is', 'are', 'was', 'were', 'be', 'should', 'may', 'can', 'will', 'would', 'must', 'has', 'have',
+    'than', 'if', 'when', 'which', 'that', 'the', 'please', 'indicates', 'suggests', 'consistent',
+])
 
 
 @dataclass(slots=True)
@@ -36,12 +41,20 @@ class Draft:
 
     @property
     def complete(self) -> bool:
-        """Has both a range and a unit (nothing left for a continuation line to add)."""
-        return self.range_tok is not None and bool(self.unit)
+        """Has a range for the patient's sex and a unit (nothing left for a continuation line to add)."""
+        return self.range_tok is not None and bool(self.unit) and not self._other_sex_range()
+
+    def _other_sex_range(self) -> bool:
+        return bool(self.sex and self.range_tok is not None and self.range_tok.sex and self.range_tok.sex != self.sex)
 
     def absorb(self, group: Group) -> None:
-        """Take the range and unit of a continuation line (``' 0.70 - 1.30 mg/dL'``) if missing."""
-        if self.range_tok is None and group.ranges:
+        """Take the range and unit of a continuation line (``' 0.70 - 1.30 mg/dL'``) if missing.
+
+        A range labelled for the other sex is replaced by the next line's range for the patient's
+        sex (``Male: 13 - 17`` then ``Female: 12 - 15`` on its own line).
+        """
+        wanted = self.range_tok is None or (self._other_sex_range() and any(r.sex == self.sex for r in group.ranges))
+        if group.ranges and wanted:
             self.range_tok = pick_range(group.ranges, self.sex)
         if not self.unit and group.units:
             self.unit = clean(group.units[0].text)
@@ -100,6 +113,7 @@ def _is_id(tok: Tok) -> bool:
     return text.isdigit() and (len(text) >= 7 or (len(text) >= 2 and text.startswith('0')))
 
 
+_LETTER = re.compile(r'[^\W\d_]')
 _NO_RANGE = re.compile(r'^(?:not\s+estab\w*\.?|not\s+established|n/?a|nil|none|-+)$', re.IGNORECASE)
 _FLAG_SUFFIX = re.compile(r'\s+(?:H|L|HH|LL|High|Low|HIGH|LOW|\*)$')
 
@@ -109,9 +123,14 @@ def _strip_flag_word(name: str) -> str:
     return _FLAG_SUFFIX.sub('', name) if ' ' in name else name
 
 
+def _sentence_tail(trailing: str) -> bool:
+    """'... 6.5 % or higher indicates diabetes': words after the value that read as a sentence."""
+    ws = words(trailing)
+    return len(ws) >= 2 and not _SENTENCE_WORDS.isdisjoint(ws)
+
+
 def _name_ok(name: str) -> bool:
-    letters = sum(1 for c in name if c.isalpha())
-    return letters >= 1 and not is_prose(name) and len(words(name)) <= 12
+    return _LETTER.search(name) is not None and not is_prose(name) and len(words(name)) <= 12
 
 
 @dataclass(slots=True)
@@ -147,7 +166,7 @@ def _choose_name(name: str, group: Group) -> tuple[str, list[Tok]]:
 def build_row(name: str, group: Group, ctx: RowContext) -> Draft | QualitativeResult | None:
     """A numeric draft, a qualitative result, or None when ``group`` is not a result."""
     name, values = _choose_name(_strip_flag_word(clean(name)), group)
-    if not name or not _name_ok(name):
+    if not name or not _name_ok(name) or _sentence_tail(group.trailing):
         return None
     group = Group(name, group.name_start, values, group.ranges, group.units, group.flags, group.quals,
                   trailing=group.trailing)
@@ -185,7 +204,7 @@ def build_row(name: str, group: Group, ctx: RowContext) -> Draft | QualitativeRe
 def _unknown_ok(name: str, value: Tok, unit: str, ranges: list[Tok], group: Group, ctx: RowContext) -> bool:
     if ctx.strict or is_admin(name) or len(words(name)) > _MAX_UNKNOWN_WORDS:
         return False
-    if not any(c.isalpha() for c in name) or sum(1 for c in name if c.isalpha()) < 2:
+    if len(_LETTER.findall(name)) < 2:
         return False
     if not ranges and ctx.range_follows:
         return True

@@ -21,11 +21,11 @@ _NOTE_RE = re.compile(
     r'^\W*(?:notes?|interpretations?|comments?|remarks?|clinical\s+(?:significance|notes?|information|use)|'
     r'disclaimer|limitations?|advice|suggestions?|important\s+instructions|decreased\s+levels?|'
     r'increased\s+levels?|references?|bibliography|summary)\b\W*$'
-    r'|^\W*(?:notes?|interpretation|comments?|remarks?)\s*[:\-]'
-    r'|end\s+of\s+(?:the\s+)?report',
+    r'|^\W*(?:notes?|interpretation|comments?|remarks?)\s*[:\-]',
     re.IGNORECASE,
 )
-_FUNCTION = frozenset([
+_END_RE = re.compile(r'end\s+of\s+(?:the\s+)?report', re.IGNORECASE)
+FUNCTION_WORDS = frozenset([
     'the', 'is', 'are', 'was', 'were', 'of', 'in', 'on', 'for', 'to', 'and', 'with', 'by', 'be', 'as', 'at', 'an',
     'should', 'may', 'can', 'this', 'that', 'these', 'those', 'it', 'its', 'from', 'than', 'has', 'have', 'been',
     'which', 'when', 'if', 'or', 'per', 'due', 'between', 'during', 'after', 'before', 'such', 'any', 'all',
@@ -83,7 +83,9 @@ def method_text(line: str) -> str | None:
 
 def is_note_start(line: str) -> bool:
     """A line that opens notes, interpretation or comments (what follows is not results)."""
-    return _NOTE_RE.search(line) is not None
+    if _NOTE_RE.match(line) is not None:
+        return True
+    return 'report' in line.lower() and _END_RE.search(line) is not None
 
 
 @lru_cache(maxsize=8192)
@@ -99,7 +101,7 @@ def is_prose(line: str) -> bool:
     ws = words(line)
     if len(ws) >= 12:
         return True
-    fn = sum(1 for w in ws if w in _FUNCTION)
+    fn = sum(1 for w in ws if w in FUNCTION_WORDS)
     if fn >= 3 or (fn >= 2 and len(ws) >= 5):
         return True
     return len(ws) >= 6 and fn >= 1 and line.rstrip().endswith('.') and not line.rstrip().endswith('..')

@@ -1,0 +1,87 @@
+"""End-to-end accuracy: PDF -> pages -> rows, scored against truth files."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+from conftest_reports import SHARED_PDF, report_fixtures, require_shared_report  # noqa: F401
+
+from bloodq.analysis.extract import extract_pages
+from bloodq.analysis.model import LabResult, ParsedReport
+from bloodq.analysis.parser import parse_report
+from bloodq.analysis.scoring import load_truth, score_report
+
+LAYOUTS = ['indian_method', 'us_flags', 'uk_si', 'in_out_range', 'previous', 'dense_multi', 'two_column', 'eu_comma']
+FIXTURE_MIN = 0.98
+
+
+def _score(truth_path: Path) -> tuple[float, list[str], str]:
+    truth = load_truth(truth_path)
+    pages = extract_pages((truth_path.parent / truth['file']).read_bytes())
+    score = score_report(parse_report(pages), truth)
+    return score.worst, score.problems, score.line()
+
+
+def test_shared_report_is_perfect() -> None:
+    """The real Lal PathLabs report: 100% recall, precision, units, ranges and flags (56 rows)."""
+    truth_path = require_shared_report()
+    truth = load_truth(truth_path)
+    rep = parse_report(extract_pages(SHARED_PDF.read_bytes()))
+    score = score_report(rep, truth)
+    assert score.truth_rows == 56
+    assert (score.recall, score.precision, score.unit_accuracy, score.range_accuracy, score.flag_accuracy) == (
+        1.0, 1.0, 1.0, 1.0, 1.0), score.problems
+    by_key = {(r.canonical, r.value): r for r in rep.results}
+    for t in truth['results']:
+        r = by_key[(t['canonical'], t['value'])]
+        assert (r.name, r.ref_text, r.page, r.value_text) == (t['name'], t['ref_text'], t['page'], t['value_text'])
+
+
+@pytest.mark.parametrize('layout', LAYOUTS)
+def test_fixture_layout_accuracy(layout: str, report_fixtures: dict[str, Path]) -> None:  # noqa: F811
+    """Every generated layout scores at least 98% on every figure."""
+    worst, problems, line = _score(report_fixtures[layout])
+    assert worst >= FIXTURE_MIN, (line, problems)
+
+
+def test_fixture_patients(report_fixtures: dict[str, Path]) -> None:  # noqa: F811
+    """Age, sex and collection date are read from every layout's header (US layout has MM/DD dates)."""
+    for truth_path in report_fixtures.values():
+        truth = load_truth(truth_path)
+        rep = parse_report(extract_pages((truth_path.parent / truth['file']).read_bytes()))
+        p = truth['patient']
+        assert (rep.patient.age, rep.patient.sex, rep.patient.collected) == (p['age'], p['sex'], p['collected'])
+
+
+def _row(name: str, value: float, unit: str = 'g/dL', canonical: str = 'x') -> LabResult:
+    return LabResult(name, canonical, value, unit, 1.0, 2.0, '1 - 2', 'normal')
+
+
+def _truth_row(name: str, value: float, unit: str = 'g/dL', canonical: str = 'x') -> dict[str, object]:
+    return {'name': name, 'canonical': canonical, 'value': value, 'value_text': str(value), 'unit': unit,
+            'ref_low': 1.0, 'ref_high': 2.0, 'ref_text': '1 - 2', 'flag': 'normal', 'page': 1}
+
+
+def test_scorer_counts_misses_extras_and_field_errors() -> None:
+    """Recall drops for missed rows, precision for extra rows; field accuracy uses matched rows only."""
+    truth = {'id': 't', 'results': [_truth_row('A', 1.5, canonical='a'), _truth_row('B', 1.7, canonical='b')]}
+    perfect = ParsedReport([_row('A', 1.5, canonical='a'), _row('B', 1.7, canonical='b')])
+    assert score_report(perfect, truth).worst == 1.0
+    wrong = ParsedReport([_row('A', 1.5, unit='mg/dL', canonical='a'), _row('C', 9.0, canonical='c')])
+    s = score_report(wrong, truth)
+    assert (s.recall, s.precision, s.unit_accuracy) == (0.5, 0.5, 0.0)
+
+
+def test_scorer_uses_unit_for_duplicate_names() -> None:
+    """Two rows named 'Lymphocytes' with the same value are told apart by the unit."""
+    t_pct = _truth_row('Lymphocytes', 2.0, unit='%', canonical='')
+    t_abs = _truth_row('Lymphocytes', 2.0, unit='thou/mm3', canonical='')
+    truth = {'id': 't', 'results': [t_pct, t_abs]}
+    rows = [_row('Lymphocytes', 2.0, unit='thou/mm3', canonical=''), _row('Lymphocytes', 2.0, unit='%', canonical='')]
+    s = score_report(ParsedReport(rows), truth)
+    assert (s.matched, s.unit_accuracy) == (2, 1.0)
+    flipped = copy.deepcopy(truth)
+    flipped['results'][0]['unit'] = 'mg/dL'
+    assert score_report(ParsedReport(rows), flipped).unit_accuracy == 0.5

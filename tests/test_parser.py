@@ -1,0 +1,400 @@
+"""Parsing page texts into result rows: every pypdf quirk, other labs' layouts, and what to ignore."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable
+
+import pytest
+from conftest_reports import SHARED_TRUTH, shared_pages  # noqa: F401
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bloodq.analysis.model import LabResult
+from bloodq.analysis.parser import parse_report
+
+
+def rows(text: str) -> list[LabResult]:
+    """Rows parsed from a one-page text."""
+    return parse_report([text]).results
+
+
+def one(text: str) -> LabResult:
+    """The single row parsed from ``text``."""
+    found = rows(text)
+    assert len(found) == 1, found
+    return found[0]
+
+
+def brief(r: LabResult) -> tuple[str, str, float, str, float | None, float | None, str | None]:
+    """The fields most tests compare."""
+    return r.name, r.canonical, r.value, r.unit, r.ref_low, r.ref_high, r.flag
+
+
+# --- the shared real report --------------------------------------------------------------
+
+
+def test_shared_patient_and_qualitative(shared_pages: list[str]) -> None:  # noqa: F811
+    """The real report's patient block and its one qualitative row (GFR category G1) are read."""
+    rep = parse_report(shared_pages)
+    assert (rep.patient.age, rep.patient.sex, rep.patient.collected) == (30.0, 'male', '2023-05-14')
+    assert [(q.name, q.value_text, q.canonical) for q in rep.qualitative] == [('GFR Category', 'G1', 'gfr_category')]
+    assert rep.pages == 10
+
+
+def test_shared_ignores_interpretation_tables(shared_pages: list[str]) -> None:  # noqa: F811
+    """No row comes from the notes and interpretation tables (pages 2, 5, 9, 10 have no results)."""
+    rep = parse_report(shared_pages)
+    assert {r.page for r in rep.results} == {1, 3, 4, 6, 7, 8}
+    truth = json.loads(SHARED_TRUTH.read_text(encoding='utf-8'))
+    assert len(rep.results) == truth['n_numeric_results']
+
+
+def test_shared_parse_is_cheap(shared_pages: list[str]) -> None:  # noqa: F811
+    """Parsing costs a small fraction of pypdf's extraction of the same report (target under 10%)."""
+    from conftest_reports import SHARED_PDF
+
+    from bloodq.analysis.extract import extract_pages
+
+    data = SHARED_PDF.read_bytes()
+    parse_report(shared_pages)  # load the catalogue and compile the regexes first
+    extract = min(_cpu(lambda: extract_pages(data)) for _ in range(3))
+    parse = min(_cpu(lambda: parse_report(shared_pages)) for _ in range(5))
+    assert parse < 0.15 * extract, (parse, extract)  # 15%: headroom for noisy shared machines
+
+
+def _cpu(fn: Callable[[], object]) -> float:
+    t = time.process_time()
+    fn()
+    return time.process_time() - t
+
+
+# --- pypdf quirks (Lal PathLabs style) ----------------------------------------------------
+
+
+def test_unit_glued_to_value() -> None:
+    """'g/dL15.00' is unit then value; 'mill/mm34.50' keeps the unit's 3 (value 4.50)."""
+    rep = rows('Hemoglobin\n(Photometry)\n 13.00 - 17.00 g/dL15.00\nRBC Count\n(Electrical Impedence)\n'
+               ' 4.50 - 5.50 mill/mm34.50\nPlatelet Count\n 150.00 - 410.00 thou/mm3200\n')
+    assert [brief(r) for r in rep] == [
+        ('Hemoglobin', 'hemoglobin', 15.0, 'g/dL', 13.0, 17.0, 'normal'),
+        ('RBC Count', 'rbc', 4.5, 'mill/mm3', 4.5, 5.5, 'normal'),
+        ('Platelet Count', 'platelets', 200.0, 'thou/mm3', 150.0, 410.0, 'normal'),
+    ]
+
+
+def test_value_glued_before_name_with_range_below() -> None:
+    """'0.90Creatinine' takes its range and unit from the line after the method line."""
+    rep = rows('0.90Creatinine\n(Modified Jaffe,Kinetic)\n 0.70 - 1.30 mg/dL\n118GFR Estimated\n(CKD EPI)\n'
+               ' >59 mL/min/1.73m2\n10BUN/Creatinine Ratio\n(Calculated)\n  \n1.33A : G Ratio\n(Calculated)\n'
+               ' 0.90 - 2.00 \n')
+    assert [brief(r) for r in rep] == [
+        ('Creatinine', 'creatinine', 0.9, 'mg/dL', 0.7, 1.3, 'normal'),
+        ('GFR Estimated', 'egfr', 118.0, 'mL/min/1.73m2', 59.0, None, 'normal'),
+        ('BUN/Creatinine Ratio', 'bun_creatinine_ratio', 10.0, '', None, None, None),
+        ('A : G Ratio', 'ag_ratio', 1.33, '', 0.9, 2.0, 'normal'),
+    ]
+    assert rep[2].ref_source == 'none' and rep[0].ref_source == 'printed'
+
+
+def test_range_first_differential_rows() -> None:
+    """'40.00 - 80.00 Segmented Neutrophils %60.00' and the absolute block that follows."""
+    rep = rows('Differential Leucocyte Count (DLC)\n(VCS Technology)\n 40.00 - 80.00 Segmented Neutrophils %60.00\n'
+               ' <2.00 Basophils %0.00\nAbsolute Leucocyte Count\n(Calculated)\n'
+               ' 0.02 - 0.10 Basophils thou/mm30.00\n')
+    assert [(r.name, r.canonical, r.value, r.flag) for r in rep] == [
+        ('Segmented Neutrophils', 'neutrophils_pct', 60.0, 'normal'),
+        ('Basophils', 'basophils_pct', 0.0, 'normal'),
+        ('Basophils', 'basophils_abs', 0.0, 'low'),
+    ]
+    assert rep[2].panel.endswith('Absolute Leucocyte Count')
+
+
+def test_value_then_unit_then_range_with_name_above() -> None:
+    """'280.00 pg/mL 211.00 - 911.00' under a capitalised heading that is also the test name."""
+    r = one('VITAMIN B12; CYANOCOBALAMIN, SERUM\n(CLIA)\n280.00 pg/mL 211.00 - 911.00\nNotes\n'
+            '1. Interpretation of the result should be considered in relation to clinical circumstances.\n')
+    assert brief(r) == ('VITAMIN B12; CYANOCOBALAMIN, SERUM', 'vitamin_b12', 280.0, 'pg/mL', 211.0, 911.0, 'normal')
+    assert r.panel == 'VITAMIN B12; CYANOCOBALAMIN, SERUM'
+
+
+# --- flags ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(('line', 'flag'), [
+    ('Hemoglobin 13.0 g/dL 13.0 - 17.0', 'normal'), ('Hemoglobin 17.0 g/dL 13.0 - 17.0', 'normal'),
+    ('Hemoglobin 12.9 g/dL 13.0 - 17.0', 'low'), ('Hemoglobin 17.1 g/dL 13.0 - 17.0', 'high'),
+    ('Cholesterol, Total 200 mg/dL <200', 'normal'), ('Cholesterol, Total 201 mg/dL <200', 'high'),
+    ('HDL Cholesterol 40 mg/dL >40', 'normal'), ('HDL Cholesterol 39 mg/dL >40', 'low'),
+    ('SGPT 41 U/L Up to 40', 'high'), ('GGT 55 U/L <= 55', 'normal'), ('eGFR 61 mL/min/1.73m2 > 60', 'normal'),
+    ('Hemoglobin 11.0 g/dL 13.0 to 17.0', 'low'), ('Hemoglobin 18.0 g/dL 13.0 – 17.0', 'high'),
+    ('HDL CHOLESTEROL 39 mg/dL > OR = 40', 'low'),
+])
+def test_flags_from_printed_range(line: str, flag: str) -> None:
+    """Flags come from the printed range, bounds inclusive, one-sided ranges as one bound."""
+    assert one(line).flag == flag
+
+
+def test_no_range_means_no_flag() -> None:
+    """A row printed without a range has flag None even when the lab prints an H."""
+    r = one('Estimated average glucose (eAG) 105 mg/dL')
+    assert (r.flag, r.ref_low, r.ref_high, r.ref_text) == (None, None, None, '')
+
+
+# --- other labs --------------------------------------------------------------------------------
+
+
+def test_us_table_with_flag_column() -> None:
+    """Test | Result | Flag | Units | Reference: H/L letters are not names, units like 10^3/uL."""
+    rep = rows('Test Result Flag Units Reference Interval\nWBC 11.8 H 10^3/uL 3.4-10.8\n'
+               'RBC 4.01 L 10^6/uL 4.14-5.80\nNeutrophils (Absolute) 5.2 x10E3/uL 1.4-7.0\n'
+               'Lymphs (Absolute) 1.1 10*3/uL 0.7-3.1\nBUN/Creatinine Ratio 14 9-20\n')
+    assert [(r.canonical, r.value, r.unit, r.flag) for r in rep] == [
+        ('wbc', 11.8, '10^3/uL', 'high'), ('rbc', 4.01, '10^6/uL', 'low'),
+        ('neutrophils_abs', 5.2, 'x10E3/uL', 'normal'), ('lymphocytes_abs', 1.1, '10*3/uL', 'normal'),
+        ('bun_creatinine_ratio', 14.0, '', 'normal'),
+    ]
+
+
+def test_uk_si_brackets_and_method_column() -> None:
+    """CAPITAL names with a method column, SI units and bracketed ranges (ref_text without brackets)."""
+    rep = rows('HAEMOGLOBIN SLS 128 g/L (130 - 170)\nSODIUM ISE 139 mmol/L (133 - 146)\n'
+               'CREATININE Enzymatic 88 µmol/L (59 - 104)\nTOTAL CHOLESTEROL 5.6 mmol/L (< 5.0)\n'
+               'C REACTIVE PROTEIN 4 mg/L (< 5)\n')
+    assert [(r.canonical, r.value, r.unit, r.ref_text, r.flag) for r in rep] == [
+        ('hemoglobin', 128.0, 'g/L', '130 - 170', 'low'), ('sodium', 139.0, 'mmol/L', '133 - 146', 'normal'),
+        ('creatinine', 88.0, 'µmol/L', '59 - 104', 'normal'), ('cholesterol_total', 5.6, 'mmol/L', '< 5.0', 'high'),
+        ('crp', 4.0, 'mg/L', '< 5', 'normal'),
+    ]
+
+
+def test_current_and_previous_results() -> None:
+    """With a previous-result column, the current value is the one under 'Result'."""
+    rep = rows('Test Current Result Previous Result Units Reference Range\nHemoglobin 14.1 12.2 g/dL 13.0 - 17.0\n')
+    assert [(r.value, r.flag) for r in rep] == [(14.1, 'normal')]
+    rep = rows('Test Previous Result Current Result Units Reference Range\nHemoglobin 12.2 14.1 g/dL 13.0 - 17.0\n')
+    assert [(r.value, r.flag) for r in rep] == [(14.1, 'normal')]
+
+
+def test_two_results_on_one_line() -> None:
+    """Two-column layouts give two rows per line."""
+    rep = rows('Neutrophils 62 % 40-80 Lymphocytes 31 % 20-40\nSodium 139 mEq/L 136-145 Potassium 5.6 mEq/L 3.5-5.1\n')
+    assert [(r.canonical, r.value, r.flag) for r in rep] == [
+        ('neutrophils_pct', 62.0, 'normal'), ('lymphocytes_pct', 31.0, 'normal'), ('sodium', 139.0, 'normal'),
+        ('potassium', 5.6, 'high')]
+
+
+def test_decimal_commas() -> None:
+    """European decimal commas in values and ranges."""
+    rep = rows('Hemoglobin 12,3 g/dl 13,5 - 17,5\nCreatinine 0,96 mg/dl 0,7 - 1,2\n')
+    assert [(r.value, r.value_text, r.ref_low, r.ref_high, r.flag) for r in rep] == [
+        (12.3, '12,3', 13.5, 17.5, 'low'), (0.96, '0,96', 0.7, 1.2, 'normal')]
+
+
+def test_grouped_thousands_and_lakhs() -> None:
+    """'2,50,000 /cumm' (Indian grouping) and '7,450' are single numbers."""
+    rep = rows('Platelet Count 2,50,000 /cumm 1,50,000 - 4,10,000\nTotal WBC Count 7,450 cells/cumm 4,000 - 11,000\n')
+    assert [(r.canonical, r.value, r.ref_low) for r in rep] == [('platelets', 250000.0, 150000.0),
+                                                                ('wbc', 7450.0, 4000.0)]
+
+
+def test_censored_value() -> None:
+    """'CRP <0.5 mg/L 0 - 5': the value is 0.5 (printed '<0.5') and the range is the second one."""
+    r = one('CRP <0.5 mg/L 0 - 5')
+    assert (r.value, r.value_text, r.ref_low, r.ref_high, r.flag) == (0.5, '<0.5', 0.0, 5.0, 'normal')
+
+
+def test_sex_specific_ranges() -> None:
+    """With 'Male: … Female: …' ranges the patient's sex picks the range."""
+    rep = parse_report(['Sex : Female\nHemoglobin 12.5 g/dL Male: 13.0-17.0 Female: 12.0-15.5\n'])
+    assert (rep.results[0].ref_low, rep.results[0].flag) == (12.0, 'normal')
+
+
+def test_unknown_analyte_with_range_is_kept() -> None:
+    """A test the catalogue does not know is still a result when it has a value and a range."""
+    r = one('Serum Zinc 82 µg/dL 60 - 120')
+    assert (r.name, r.canonical, r.value, r.flag) == ('Serum Zinc', '', 82.0, 'normal')
+
+
+def test_qualitative_rows() -> None:
+    """Urine and serology text results are qualitative; numeric urine rows stay numeric."""
+    text = ('URINE ROUTINE\nColour Pale Yellow Pale Yellow\nProtein Nil Nil\nHBsAg Non Reactive\n'
+            'Specific Gravity 1.015 1.005 - 1.030\npH 6.0 4.6 - 8.0\n')
+    rep = parse_report([text])
+    assert [(q.name, q.value_text, q.ref_text) for q in rep.qualitative] == [
+        ('Colour', 'Pale Yellow', 'Pale Yellow'), ('Protein', 'Nil', 'Nil'), ('HBsAg', 'Non Reactive', '')]
+    assert [(r.canonical, r.value) for r in rep.results] == [('urine_specific_gravity', 1.015), ('urine_ph', 6.0)]
+
+
+def test_section_headings() -> None:
+    """Rows carry the capitalised section heading they sit under."""
+    rep = rows('LIPID PROFILE, SERUM\nTriglycerides 120 mg/dL <150\nTHYROID PROFILE\nTSH 2.1 µIU/mL 0.55 - 4.78\n')
+    assert [r.panel for r in rep] == ['LIPID PROFILE, SERUM', 'THYROID PROFILE']
+
+
+# --- things that are not results --------------------------------------------------------------
+
+
+NOISE = """Patient Name : JOHN DOE   Age : 45 Years   Sex : Male
+Lab No : 439854467   Collected : 14/05/2023 11:03 AM   Reported : 16/05/2023 01:36 PM
+National Reference laboratory, Block E, Sector 18, Rohini, New Delhi -110085
+Tel: +91-11-49885050, Fax: +91-11-2788-2134   www.example.com
+Page 1 of 3
+*439854467*
+| HbA1c in %      | 4.0-5.6           | 5.7-6.4       | >= 6.5      | <7.0                 |
+Interpretation
+Desirable < 200 mg/dL
+Borderline High 200 - 239 mg/dL
+Diabetes 6.5 % or higher
+1. TSH levels are subject to circadian variation, reaching peak levels between 2 - 4 a.m.
+minimum between 6-10 pm . The variation is of the order of 50% . hence time of the day has
+4. Values <0.03 uIU/mL need to be clinically correlated due to presence of a rare TSH variant
+The BUN/creatinine ratio is about 10:1
+ISO 9001:2015 (FS60411) & ISO 27001:2013 (616691) Certified laboratory.
+PatientReportSCSuperPanel.SP_GENERAL_TEMPLATE01_SC (Version: 7)
+"""
+
+
+def test_noise_gives_no_rows() -> None:
+    """Headers, addresses, phones, page footers, notes and interpretation tables are not results."""
+    rep = parse_report([NOISE])
+    assert rep.results == []
+    assert rep.patient.age == 45 and rep.patient.sex == 'male' and rep.patient.collected == '2023-05-14'
+
+
+def test_results_after_notes_resume() -> None:
+    """A capitalised heading after a note block brings parsing back."""
+    rep = rows('Note\n1. Values above 59 are normal in adults and need no action.\nLIPID SCREEN, SERUM\n'
+               '105.00Cholesterol, Total\n(CHO-POD)\n <200.00 mg/dL\n')
+    assert [(r.canonical, r.value, r.ref_high) for r in rep] == [('cholesterol_total', 105.0, 200.0)]
+
+
+def test_lab_number_is_not_a_value() -> None:
+    """A known name next to an implausible number (a lab or barcode number) is not a result."""
+    assert rows('Hemoglobin\n439854467\n') == []
+
+
+# --- properties ---------------------------------------------------------------------------
+
+
+_NUM_RE = re.compile(r'\d[\d,]*(?:[.,]\d+)?|\.\d+')
+_ALPHABET = st.sampled_from(list('abcdeHLgm/dLµ%<>=-–.,:;()[]| \n0123456789') + [
+    'Hemoglobin', 'Glucose', ' mg/dL', ' 13.0 - 17.0', 'thou/mm3', '(Calculated)', 'Page 1 of 2', 'Note', 'TSH',
+    'Neutrophils', ' x10^9/L', 'Up to', 'Negative', '\n', '0.90', 'SERUM', '2,50,000', 'H', 'L'])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(_ALPHABET, max_size=40).map(''.join), min_size=1, max_size=3))
+def test_random_text_never_crashes_and_values_come_from_the_text(pages: list[str]) -> None:
+    """Any text parses without error, and every reported value is printed in the input."""
+    rep = parse_report(pages)
+    joined = '\n'.join(pages)
+    for r in rep.results:
+        assert r.value_text in joined, r
+        m = _NUM_RE.search(r.value_text)
+        assert m is not None
+        text = m.group(0)
+        candidates = {float(text.replace(',', '')), float(text.replace(',', '.')) if text.count(',') == 1 else None}
+        assert r.value in candidates, r
+        assert 1 <= r.page <= len(pages)
+
+
+# --- more layouts seen in the wild ----------------------------------------------------------------
+
+
+def test_serial_numbers_and_lab_codes() -> None:
+    """Leading serial numbers ('1.', '2') and LabCorp's '01' site code are not values."""
+    rep = rows('1. Hemoglobin 14.5 g/dL 13.0 - 17.0\n2 Creatinine 0.95 mg/dL 0.76 - 1.27\n'
+               'Glucose 01 92 mg/dL 65-99\nCreatinine, Serum 01 0.95 mg/dL 0.76-1.27\n')
+    assert [(r.name, r.value) for r in rep] == [('Hemoglobin', 14.5), ('Creatinine', 0.95), ('Glucose', 92.0),
+                                                ('Creatinine, Serum', 0.95)]
+
+
+def test_flag_before_value() -> None:
+    """'WBC H 11.8 ...': a flag printed before the value is not part of the name."""
+    r = one('WBC H 11.8 10^3/uL 3.4-10.8')
+    assert (r.name, r.canonical, r.value, r.flag) == ('WBC', 'wbc', 11.8, 'high')
+
+
+def test_one_column_per_line() -> None:
+    """Name, value, unit and range each on their own line."""
+    r = one('Hemoglobin\n14.5\ng/dL\n13.0 - 17.0\n')
+    assert brief(r) == ('Hemoglobin', 'hemoglobin', 14.5, 'g/dL', 13.0, 17.0, 'normal')
+
+
+def test_thyrocare_style_technology_column() -> None:
+    """Capital names with a dotted technology column (C.L.I.A) and no printed range."""
+    rep = rows('TEST NAME TECHNOLOGY VALUE UNITS\nTOTAL TRIIODOTHYRONINE (T3) C.L.I.A 112 ng/dL\n'
+               'THYROID STIMULATING HORMONE (TSH) C.L.I.A 2.45 µIU/mL\n')
+    assert [(r.canonical, r.value, r.unit, r.flag) for r in rep] == [('t3_total', 112.0, 'ng/dL', None),
+                                                                     ('tsh', 2.45, 'µIU/mL', None)]
+
+
+def test_value_glued_to_name() -> None:
+    """'Hemoglobin15.0' and 'HbA1c5.3': a decimal number glued to the end of a name is the value."""
+    rep = rows('Hemoglobin15.0 g/dL 13.0 - 17.0\nHbA1c5.3 % 4.0-5.6\n')
+    assert [(r.name, r.value) for r in rep] == [('Hemoglobin', 15.0), ('HbA1c', 5.3)]
+
+
+def test_semi_quantitative_and_arrow_flags() -> None:
+    """'2+' and '+++' are qualitative results; an arrow after the value is a flag, not a name."""
+    rep = parse_report(['Protein 2+ Nil\nKetones +++\nGlucose 180 ↑ mg/dL 70-100\n'])
+    assert [(q.name, q.value_text, q.ref_text) for q in rep.qualitative] == [('Protein', '2+', 'Nil'),
+                                                                             ('Ketones', '+++', '')]
+    assert [(r.name, r.value, r.flag) for r in rep.results] == [('Glucose', 180.0, 'high')]
+
+
+def test_unknown_value_first_row_waits_for_its_range() -> None:
+    """An unknown '0.50Foo Bar' counts once its range line arrives, and not at all without one."""
+    rep = rows('0.50Serum Zinc Index\n(Method)\n 0.1 - 1.0 mg/dL\n0.7Other Thing\n(Calc)\nNext Heading\n')
+    assert [(r.name, r.value, r.unit, r.ref_text) for r in rep] == [('Serum Zinc Index', 0.5, 'mg/dL', '0.1 - 1.0')]
+
+
+def test_unknown_with_unit_only() -> None:
+    """An unknown test with a unit and no range counts ('Not Estab.'), a sentence fragment does not."""
+    assert [(r.name, r.value) for r in rows('Immature Cells 0.4 % Not Estab.\n')] == [('Immature Cells', 0.4)]
+    assert rows('Diabetes 6.5 % or higher\n') == []
+
+
+def test_qualitative_data_line_under_a_name() -> None:
+    """Name, method, then 'Non Reactive' on its own line is a qualitative result."""
+    rep = parse_report(['HBsAg\n(ELISA)\nNon Reactive\nColour\nPale Yellow Pale Yellow\n'])
+    assert [(q.name, q.value_text, q.ref_text) for q in rep.qualitative] == [
+        ('HBsAg', 'Non Reactive', ''), ('Colour', 'Pale Yellow', 'Pale Yellow')]
+
+
+def test_title_case_panels_and_continued_headings() -> None:
+    """'Comp. Metabolic Panel (14)' is a heading; '(Cont.)' is dropped from continued panels."""
+    rep = rows('CBC With Differential/Platelet\nWBC 6.2 x10E3/uL 3.4-10.8\nComp. Metabolic Panel (14)\n'
+               'Glucose 92 mg/dL 65-99\nLipid Panel (Cont.)\nTriglycerides 120 mg/dL 0-149\n')
+    assert [r.panel for r in rep] == ['CBC With Differential/Platelet', 'Comp. Metabolic Panel (14)', 'Lipid Panel']
+
+
+def test_sentence_after_a_value_is_not_a_row() -> None:
+    """A known name in a sentence ('HbA1c 6.5 % or higher indicates diabetes') is not a result."""
+    assert rows('Hemoglobin A1c 6.5 % or higher indicates diabetes\n') == []
+    assert [r.value for r in rows('HEMOGLOBIN A1c 7.5 H % of total Hgb <5.7\n')] == [7.5]
+
+
+def test_repeated_data_lines_survive_boilerplate_removal() -> None:
+    """Lines repeated on every page are letterhead, unless they carry a value ('Nil', '0.00')."""
+    page = 'ACME LABS, 1 Main Road\nPatient: X\n{name}\n(Method)\n0.00 % 0.0 - 1.0\nKetones\nNil\n'
+    rep = parse_report([page.format(name='Basophils'), page.format(name='Eosinophils'), page.format(name='Monocytes')])
+    assert [r.name for r in rep.results] == ['Basophils', 'Eosinophils', 'Monocytes']
+    assert [q.value_text for q in rep.qualitative] == ['Nil', 'Nil', 'Nil']
+
+
+def test_sex_range_on_the_next_line() -> None:
+    """For a female patient, 'Female: 12.0 - 15.0' on the line after 'Male: 13.0 - 17.0' is the range."""
+    rep = parse_report(['Gender : Female\nHaemoglobin 12.5 g/dL Male: 13.0 - 17.0\nFemale: 12.0 - 15.0\n'])
+    assert [(r.ref_low, r.ref_high, r.flag) for r in rep.results] == [(12.0, 15.0, 'normal')]
+    rep = parse_report(['Gender : Male\nHaemoglobin 12.5 g/dL Male: 13.0 - 17.0\nFemale: 12.0 - 15.0\n'])
+    assert [(r.ref_low, r.flag) for r in rep.results] == [(13.0, 'low')]
+
+
+def test_dot_thousands_with_decimal_commas() -> None:
+    """In a decimal-comma report '250.000' is 250000."""
+    rep = rows('Hemoglobin 14,2 g/dl 13,5 - 17,5\nPlatelets 250.000 /µl 150.000 - 400.000\n')
+    assert [(r.value, r.ref_low, r.ref_high) for r in rep] == [(14.2, 13.5, 17.5), (250000.0, 150000.0, 400000.0)]
