@@ -81,7 +81,7 @@ class Proc:
             return []
         return [orjson.loads(line) for line in path.read_text().splitlines() if line.startswith('{')]
 
-    async def ready(self, timeout_s: float = 20) -> Proc:
+    async def ready(self, timeout_s: float = 60) -> Proc:
         """Wait until ``/health`` answers."""
         async with aiohttp.ClientSession() as http:
             await poll(lambda: _health(http, self.url), timeout_s, what=f'{self.script} /health')
