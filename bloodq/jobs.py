@@ -129,6 +129,8 @@ class Job:
         if self.status is JobStatus.COMPLETED:
             out['progress'] = 100
             out['result'] = self.result
+        if self.has_report:
+            out['report_url'] = f'/jobs/{self.id}/report.pdf'
         if self.error is not None:
             out['error'] = self.error
         if self.callback:

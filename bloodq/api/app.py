@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from aiohttp import web
 
 from bloodq import metrics
+from bloodq.api import dashboard
 from bloodq.api.routes import QUEUE, REQUEST_ID, SETTINGS, STARTED, json, routes
 from bloodq.config import Settings
 from bloodq.errors import BloodqError, Unauthorized
@@ -139,4 +140,5 @@ def create_app(settings: Settings) -> web.Application:
     app[STARTED] = time.monotonic()
     app.cleanup_ctx.extend([_queue_ctx, _upkeep_ctx, _pool_ctx])
     app.add_routes(routes)
+    app.add_routes(dashboard.routes)
     return app

@@ -111,8 +111,6 @@ async def _status_body(queue: Queue, job: Job) -> dict[str, Any]:
         position = await queue.position(job)
         body['position_in_queue'] = position
         body.update(await _estimates(queue, position))
-    if job.has_report:
-        body['report_url'] = f'/jobs/{job.id}/report.pdf'
     return body
 
 
