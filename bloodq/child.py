@@ -7,10 +7,12 @@ body; control frames are JSON, the PDF and the report are raw bytes.
 
 from __future__ import annotations
 
+import logging
 import os
 import resource
 import struct
 import sys
+import warnings
 from typing import Any, BinaryIO
 
 import orjson
@@ -35,10 +37,14 @@ def write_frame(stream: BinaryIO, body: bytes) -> None:
 
 
 def _limit_cpu(seconds: float) -> None:
-    """Allow ``seconds`` more CPU time from now; past that the kernel sends SIGXCPU."""
+    """Allow ``seconds`` more CPU time from now; past that the kernel sends SIGXCPU.
+
+    The allowance is a little under the wall-clock JOB_TIMEOUT, so a PDF that only burns CPU
+    ends as ``pdf_too_complex`` (permanent) rather than as a timeout that would be retried.
+    """
     used = resource.getrusage(resource.RUSAGE_SELF)
     spent = int(used.ru_utime + used.ru_stime)
-    soft = spent + max(int(seconds), 1)
+    soft = spent + max(int(seconds * 0.9), 1)
     # only the soft limit moves: a lowered hard limit could never be raised again for the next job
     _, hard = resource.getrlimit(resource.RLIMIT_CPU)
     resource.setrlimit(resource.RLIMIT_CPU, (soft if hard == resource.RLIM_INFINITY else min(soft, hard), hard))
@@ -66,14 +72,28 @@ def serve(inp: BinaryIO, out: BinaryIO, memory_mb: int) -> None:
         try:
             result, report = analyse(pdf, query=meta['query'], file_name=meta['file_name'],
                                      max_pages=meta['max_pages'], progress=progress)
+            done = orjson.dumps({'type': 'done', 'result': result})
         except JobFailure as exc:
             write_frame(out, orjson.dumps({'type': 'error', **exc.to_dict()}))
             continue
         except (MemoryError, RecursionError):
             write_frame(out, orjson.dumps({'type': 'error', **PdfTooComplex().to_dict()}))
             continue
-        write_frame(out, orjson.dumps({'type': 'done', 'result': result}))
+        except Exception as exc:  # noqa: BLE001 -- a bug on one input must not cost the child (or poison the job)
+            failure = JobFailure(f'internal error while analysing ({type(exc).__name__})', code='internal')
+            write_frame(out, orjson.dumps({'type': 'error', **failure.to_dict()}))
+            continue
+        write_frame(out, done)
         write_frame(out, report)
+
+
+def _quiet_libraries() -> None:
+    """pypdf logs and warns with text taken from the upload: keep that out of every log."""
+    logging.getLogger().addHandler(logging.NullHandler())
+    logging.getLogger('pypdf').setLevel(logging.CRITICAL + 1)
+    logging.getLogger('fpdf').setLevel(logging.CRITICAL + 1)
+    logging.lastResort = None
+    warnings.simplefilter('ignore')
 
 
 def main() -> None:
@@ -81,6 +101,7 @@ def main() -> None:
     out = os.fdopen(os.dup(1), 'wb')
     os.dup2(2, 1)
     sys.stdout = sys.stderr
+    _quiet_libraries()
     memory_mb = int(sys.argv[1]) if len(sys.argv) > 1 else 0
     serve(sys.stdin.buffer, out, memory_mb)
 

@@ -12,7 +12,7 @@ import sys
 
 from aiohttp import web
 
-from bloodq import metrics
+from bloodq import metrics, sdnotify
 from bloodq.api.app import POOL, create_app
 from bloodq.config import Settings
 from bloodq.errors import BloodqError
@@ -46,6 +46,7 @@ class Signals:
                 self._pool.hurry()
             return
         log.info('signal_received_draining', signal=sig.name)
+        sdnotify.stopping()
         self.stop.set()
 
 
@@ -60,8 +61,11 @@ async def serve_api(settings: Settings) -> None:
     site = web.TCPSite(runner, settings.host, settings.port)
     await site.start()
     log.info('api_listening', host=settings.host, port=settings.port, embedded_workers=settings.embedded_workers)
+    sdnotify.ready()
+    watchdog = asyncio.create_task(sdnotify.watchdog_loop(), name='sd-watchdog')
     await signals.stop.wait()
     await runner.cleanup()
+    watchdog.cancel()
     log.info('api_stopped')
 
 
@@ -82,8 +86,11 @@ async def serve_worker(settings: Settings) -> int:
                       name='worker')
     signals.watch(pool)
     await pool.start()
+    sdnotify.ready()
+    watchdog = asyncio.create_task(sdnotify.watchdog_loop(), name='sd-watchdog')
     await signals.stop.wait()
     await pool.stop()
+    watchdog.cancel()
     await queue.close()
     return 0
 

@@ -13,7 +13,9 @@ from bloodq.analysis.model import LabResult, ParsedReport
 from bloodq.analysis.parser import parse_report
 from bloodq.analysis.scoring import load_truth, score_report
 
-LAYOUTS = ['indian_method', 'us_flags', 'uk_si', 'in_out_range', 'previous', 'dense_multi', 'two_column', 'eu_comma']
+LAYOUTS = ['indian_method', 'us_flags', 'uk_si', 'in_out_range', 'previous', 'dense_multi', 'two_column', 'eu_comma',
+           'us_national', 'nhs_au', 'ref_block', 'column_dump', 'glued_flags', 'caps_status', 'two_half',
+           'cumulative']
 FIXTURE_MIN = 0.98
 
 
@@ -44,6 +46,42 @@ def test_fixture_layout_accuracy(layout: str, report_fixtures: dict[str, Path]) 
     """Every generated layout scores at least 98% on every figure."""
     worst, problems, line = _score(report_fixtures[layout])
     assert worst >= FIXTURE_MIN, (line, problems)
+
+
+def test_every_generated_layout_is_scored(report_fixtures: dict[str, Path]) -> None:  # noqa: F811
+    """No layout the generator writes escapes the accuracy check."""
+    assert set(report_fixtures) == set(LAYOUTS)
+
+
+def test_fixture_generation_is_deterministic(report_fixtures: dict[str, Path], tmp_path: Path) -> None:  # noqa: F811
+    """Generating the layouts twice gives the same truth files (seeded per layout)."""
+    from make_reports import generate
+
+    for path in generate(tmp_path):
+        assert path.read_text(encoding='utf-8') == report_fixtures[path.name.removesuffix('.truth.json')].read_text(
+            encoding='utf-8')
+
+
+def test_pypdf_prints_the_column_dump_column_wise(report_fixtures: dict[str, Path]) -> None:  # noqa: F811
+    """The column_dump fixture really comes out of pypdf one column at a time (names, then values ...)."""
+    truth = load_truth(report_fixtures['column_dump'])
+    lines = [ln.strip() for ln in extract_pages((report_fixtures['column_dump'].parent / truth['file']).read_bytes())[0]
+             .splitlines()]
+    names = [t['name'] for t in truth['results']]
+    first, second = lines.index(names[0]), lines.index(names[1])
+    assert second == first + 1  # two names on consecutive lines: no row was printed whole
+
+
+def test_censored_and_rangeless_rows_follow_the_truth_schema(report_fixtures: dict[str, Path]) -> None:  # noqa: F811
+    """'>90' eGFR without a range: value 90, flag null, ref_source 'none'; block ranges count as printed."""
+    for layout in ('nhs_au', 'ref_block', 'glued_flags'):
+        truth = load_truth(report_fixtures[layout])
+        rep = parse_report(extract_pages((report_fixtures[layout].parent / truth['file']).read_bytes()))
+        got = {(r.canonical or r.name, r.value): r for r in rep.results}
+        for t in truth['results']:
+            r = got[(t['canonical'] or t['name'], t['value'])]
+            assert (r.value_text, r.flag) == (t['value_text'], t['flag'])
+            assert r.ref_source == ('none' if t['ref_low'] is None and t['ref_high'] is None else 'printed')
 
 
 def test_fixture_patients(report_fixtures: dict[str, Path]) -> None:  # noqa: F811

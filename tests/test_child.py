@@ -25,4 +25,4 @@ def test_cpu_limit_moves_forward_job_after_job() -> None:
     run = subprocess.run([sys.executable, '-c', SCRIPT], capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert run.returncode == 0, run.stderr
     soft, _ = (int(x) for x in run.stdout.split())
-    assert 600 <= soft <= 605
+    assert 540 <= soft <= 545  # 90 % of the 600 s allowance, from the CPU already spent

@@ -398,3 +398,178 @@ def test_dot_thousands_with_decimal_commas() -> None:
     """In a decimal-comma report '250.000' is 250000."""
     rep = rows('Hemoglobin 14,2 g/dl 13,5 - 17,5\nPlatelets 250.000 /µl 150.000 - 400.000\n')
     assert [(r.value, r.ref_low, r.ref_high) for r in rep] == [(14.2, 13.5, 17.5), (250000.0, 150000.0, 400000.0)]
+
+
+# --- generality: layouts from labs the parser was not written against -------------------------------
+
+
+def test_reference_block_gives_rows_their_ranges() -> None:
+    """A table without ranges takes them from a later 'Reference Ranges' block, matched via the catalogue."""
+    page1 = ('NAME : X (34Y/F)\nTEST NAME TECHNOLOGY VALUE UNITS\nHDL CHOLESTEROL - DIRECT PHOTOMETRY 38 mg/dL\n'
+             'TRIGLYCERIDES PHOTOMETRY 162 mg/dL\nSERUM ZINC PHOTOMETRY 80 µg/dL\nHAEMOGLOBIN PHOTOMETRY 12.5 g/dL\n')
+    page2 = ('Reference Ranges :\nHDL CHOLESTEROL : 40 - 60 mg/dL\nTRIGLYCERIDES : < 150 mg/dL\n'
+             'SERUM ZINC : 52 - 286 µg/dL\nHAEMOGLOBIN : Male : 13.0 - 17.0 Female : 12.0 - 15.0 g/dL\n')
+    rep = parse_report([page1, page2])
+    assert [(r.name, r.value, r.ref_low, r.ref_high, r.flag, r.ref_source) for r in rep.results] == [
+        ('HDL CHOLESTEROL - DIRECT', 38.0, 40.0, 60.0, 'low', 'printed'),
+        ('TRIGLYCERIDES', 162.0, None, 150.0, 'high', 'printed'),
+        ('SERUM ZINC', 80.0, 52.0, 286.0, 'normal', 'printed'),
+        ('HAEMOGLOBIN', 12.5, 12.0, 15.0, 'normal', 'printed'),
+    ]
+
+
+def test_reference_block_needs_the_same_unit_and_makes_no_rows() -> None:
+    """A block range in another unit is not borrowed, and 'NAME : < 100 mg/dL' in the block is no result."""
+    rep = rows('Neutrophils 3.1 10^3/uL\nLDL Cholesterol 90 mg/dL\nReference Ranges\nNeutrophils : 40 - 80 %\n'
+               'LDL Cholesterol : < 100 mg/dL\nAdults only.\n')
+    assert [(r.name, r.ref_low, r.ref_high, r.flag) for r in rep] == [
+        ('Neutrophils', None, None, None), ('LDL Cholesterol', None, 100.0, 'normal')]
+
+
+def test_reference_block_range_on_the_line_under_the_name() -> None:
+    """'TSH' then 'Adults : 0.54 - 5.30' inside the block is TSH's range."""
+    rep = rows('TSH 2.1 µIU/mL\nReference Range :\nTSH\nAdults : 0.54 - 5.30 µIU/mL\n')
+    assert [(r.name, r.ref_low, r.ref_high) for r in rep] == [('TSH', 0.54, 5.3)]
+
+
+def test_column_at_a_time_table_is_rebuilt() -> None:
+    """pypdf printing all names, then all values, units and ranges (each under its title) gives whole rows."""
+    text = ('HAEMATOLOGY\nTest Name\nHaemoglobin\nPlatelet Count\nESR\nResult\n11.2 L\n250\n22 H\nUnit\ng/dL\n'
+            '10^3/µL\nmm/hr\nBiological Ref. Interval\n13.0 - 17.0\n150 - 410\n0 - 15\nNote: correlate clinically.\n')
+    assert [(r.name, r.value, r.unit, r.ref_low, r.ref_high, r.flag, r.panel) for r in rows(text)] == [
+        ('Haemoglobin', 11.2, 'g/dL', 13.0, 17.0, 'low', 'HAEMATOLOGY'),
+        ('Platelet Count', 250.0, '10^3/µL', 150.0, 410.0, 'normal', 'HAEMATOLOGY'),
+        ('ESR', 22.0, 'mm/hr', 0.0, 15.0, 'high', 'HAEMATOLOGY'),
+    ]
+
+
+def test_column_dump_without_titles_and_with_a_heading_in_the_name_column() -> None:
+    """Without titles, with a heading in the name column and a part-filled flag column, the columns line up."""
+    text = 'BIOCHEMISTRY\nSodium\nPotassium\nTotal Cholesterol\n140\n5.9\n180\nFlag\nH\nmmol/L\nmmol/L\nmg/dL\n' \
+           '136 - 145\n3.5 - 5.1\n< 200\n'
+    assert [(r.name, r.value, r.unit, r.ref_high, r.flag, r.panel) for r in rows(text)] == [
+        ('Sodium', 140.0, 'mmol/L', 145.0, 'normal', 'BIOCHEMISTRY'),
+        ('Potassium', 5.9, 'mmol/L', 5.1, 'high', 'BIOCHEMISTRY'),
+        ('Total Cholesterol', 180.0, 'mg/dL', 200.0, 'normal', 'BIOCHEMISTRY')]
+
+
+def test_column_dump_with_a_unitless_ratio() -> None:
+    """A ratio prints no unit cell: the unit column is one short and the ratio gets no unit."""
+    text = 'Total Cholesterol\nHDL Cholesterol\nChol/HDL Ratio\n180\n45\n4.0\nmg/dL\nmg/dL\n< 200\n> 40\n< 5.0\n'
+    assert [(r.name, r.unit, r.ref_low, r.ref_high) for r in rows(text)] == [
+        ('Total Cholesterol', 'mg/dL', None, 200.0), ('HDL Cholesterol', 'mg/dL', 40.0, None),
+        ('Chol/HDL Ratio', '', None, 5.0)]
+
+
+def test_column_rebuild_leaves_row_layouts_alone() -> None:
+    """Rebuilding only fires on K names followed by K values: ordinary text comes back unchanged."""
+    from bloodq.analysis.columns import rebuild_columns
+
+    lines = ['Hemoglobin', '(Photometry)', '13.00 - 17.00 g/dL15.00', 'Lipid Panel', 'Notes', 'TSH 2.1 mIU/L',
+             'Colour', 'Pale Yellow', 'Basophils', '0.00', 'Monocytes', '0.50']
+    assert rebuild_columns(lines) == lines
+
+
+def test_censored_result_without_a_range() -> None:
+    """'eGFR >90 mL/min/1.73m2' is the result 90 (printed '>90'), with no range and no flag."""
+    r = one('eGFR >90 mL/min/1.73m2\nDesirable < 200 mg/dL\n')
+    assert (r.name, r.value, r.value_text, r.ref_low, r.ref_high, r.flag, r.ref_source) == (
+        'eGFR', 90.0, '>90', None, None, None, 'none')
+    emis = one('eGFR using creatinine (CKD-EPI) per 1.73 square metres >90 mL/min\n')
+    assert (emis.canonical, emis.value_text) == ('egfr', '>90')
+
+
+def test_guidance_lines_are_not_censored_results() -> None:
+    """'HbA1c >= 6.5 % Diabetes' and a second 'LDL Cholesterol < 100 mg/dL' line are guidance, not results."""
+    rep = rows('LDL Cholesterol 110 mg/dL < 100\nOptimal\nLDL Cholesterol < 100 mg/dL\nHbA1c >= 6.5 % Diabetes\n')
+    assert [(r.name, r.value) for r in rep] == [('LDL Cholesterol', 110.0)]
+
+
+@pytest.mark.parametrize(('line', 'value', 'flag'), [
+    ('PSA, Total <0.1 ng/mL < OR = 4.0', 0.1, 'normal'), ('CRP <5 mg/L 0 - 5', 5.0, 'normal'),
+    ('eGFR >90 > 60 mL/min/1.73m2', 90.0, 'normal'), ('Troponin I <0.01 Up to 0.04 ng/mL', 0.01, 'normal'),
+    ('Ferritin >1650 ng/mL 30 - 400', 1650.0, 'high'),
+])
+def test_censored_results_flag_against_the_range(line: str, value: float, flag: str) -> None:
+    """A censored result keeps the bound as its value and is flagged against the printed range."""
+    r = one(line)
+    assert (r.value, r.flag, r.ref_source) == (value, flag, 'printed')
+    assert r.value_text[0] in '<>' and f' {r.value_text} ' in line
+
+
+def test_known_analyte_with_unit_but_no_range_is_kept() -> None:
+    """Catalogue analytes printed with a value and unit but no range are rows (flag None, ref_source 'none')."""
+    rep = rows('Neutrophils 01 58 % Not Estab.\nEos 3 %\nFoo Bar Baz 7\n')
+    assert [(r.canonical, r.value, r.flag, r.ref_source) for r in rep] == [
+        ('neutrophils_pct', 58.0, None, 'none'), ('eosinophils_pct', 3.0, None, 'none')]
+
+
+def test_flags_glued_to_values_and_sex_specific_ranges() -> None:
+    """'15.8H', '*3.2', 'L 96' carry flags; '(M) 13-17 (F) 12-15' takes the patient's range."""
+    text = ('Sex : Female\nHaemoglobin 11.0L (M) 13-17 (F) 12-15 g/dL\nTotal Leucocyte Count *3.2 4 - 11 10^3/µL\n'
+            'Platelet Count L 96 150 - 410 10^3/µL\nSGPT 45H Up to 40 U/L\nPotassium 5.0 3.5 to 5.1 mmol/L\n')
+    rep = parse_report([text]).results
+    assert [(r.name, r.value, r.ref_low, r.ref_high, r.flag) for r in rep] == [
+        ('Haemoglobin', 11.0, 12.0, 15.0, 'low'), ('Total Leucocyte Count', 3.2, 4.0, 11.0, 'low'),
+        ('Platelet Count', 96.0, 150.0, 410.0, 'low'), ('SGPT', 45.0, None, 40.0, 'high'),
+        ('Potassium', 5.0, 3.5, 5.1, 'normal')]
+
+
+def test_method_and_status_columns() -> None:
+    """With a METHOD column the method is not part of the name; NORMAL/ABNORMAL status words are not values."""
+    rep = rows('TEST NAME METHOD RESULT UNIT STATUS REFERENCE RANGE\nSERUM IRON FERROZINE 43 mcg/dL ABNORMAL 60 - 170\n'
+               'GAMMA GT SZASZ 20 U/L NORMAL 8 - 61\nTESTOSTERONE TOTAL CLIA 450 ng/dL NORMAL 264 - 916\n')
+    assert [(r.name, r.canonical, r.value, r.unit, r.flag) for r in rep] == [
+        ('SERUM IRON', 'iron', 43.0, 'mcg/dL', 'low'), ('GAMMA GT', 'ggt', 20.0, 'U/L', 'normal'),
+        ('TESTOSTERONE TOTAL', '', 450.0, 'ng/dL', 'normal')]
+
+
+def test_wrapped_names_and_range_label_lines() -> None:
+    """A name wrapped onto the row line is joined; 'Normal range: a - b' under a result is its range."""
+    rep = rows('Gamma Glutamyl\nTransferase (GGT) 45 U/L 0 - 55\nAlanine Aminotransferase\n(ALT/SGPT) 32 U/L 0 - 45\n'
+               'Glucose: 98 mg/dL\nNormal range: 70 - 100\n')
+    assert [(r.name, r.canonical, r.ref_high) for r in rep] == [
+        ('Gamma Glutamyl Transferase (GGT)', 'ggt', 55.0), ('Alanine Aminotransferase (ALT/SGPT)', 'alt', 45.0),
+        ('Glucose', 'glucose', 100.0)]
+
+
+def test_site_codes_and_flags_on_lines_of_their_own() -> None:
+    """A superscript site code ('01') or a flag ('H') that pypdf puts on its own line breaks no row."""
+    rep = rows('WBC\n01\n6.2 x10E3/uL 3.4-10.8 01\nGlucose 01\n126 mg/dL 65-99\nH\nSodium 140 mmol/L 134-144\n')
+    assert [(r.name, r.value, r.flag, r.panel) for r in rep] == [
+        ('WBC', 6.2, 'normal', ''), ('Glucose', 126.0, 'high', ''), ('Sodium', 140.0, 'normal', '')]
+
+
+def test_zero_padded_counts() -> None:
+    """'Eosinophils 02 % 01 - 06' is the value 2 (a zero-padded count is no lab-site code here)."""
+    rep = rows('Eosinophils 02 % 01 - 06\nBasophils 00 % 00 - 01\nGlucose 01 92 mg/dL 65-99\n')
+    assert [(r.name, r.value, r.value_text, r.ref_low) for r in rep] == [
+        ('Eosinophils', 2.0, '02', 1.0), ('Basophils', 0.0, '00', 0.0), ('Glucose', 92.0, '92', 65.0)]
+
+
+@pytest.mark.parametrize(('header', 'age', 'sex', 'collected'), [
+    ('Patient: X DOB: 04/22/1975 Sex: M\nCollected: 03/04/2024 08:00', 48.0, 'male', '2024-03-04'),
+    ('Sex: F DOB: 05/11/1970\nCollected: 14-Nov-2024 09:40', 54.0, 'female', '2024-11-14'),
+    ('Sex/Age: F / 38\nDate of collection: 4 March 2024', 38.0, 'female', '2024-03-04'),
+    ('Age/Sex: 61 Years / Male\nCollected: 03/04/2024', 61.0, 'male', '2024-04-03'),
+])
+def test_patient_header_variants(header: str, age: float, sex: str, collected: str) -> None:
+    """Age from a date of birth, 'Sex/Age: F / 38', and day-first dates unless another date is month-first."""
+    p = parse_report([header]).patient
+    assert (p.age, p.sex, p.collected) == (age, sex, collected)
+
+
+def test_cumulative_table_takes_the_latest_column() -> None:
+    """With one result column per date the latest date's value is the result, whichever side it is on."""
+    oldest_first = rows('Test 15/10/23 02/01/24 14/03/24 Units Reference\nHaemoglobin 128 132 135 g/L 115-165\n'
+                        'Ferritin 40 45 ug/L 30-300\n')
+    latest_first = rows('Test 14/03/24 02/01/24 15/10/23 Units Reference\nHaemoglobin 135 132 128 g/L 115-165\n'
+                        'Ferritin 45 40 ug/L 30-300\n')
+    for rep in (oldest_first, latest_first):
+        assert [(r.name, r.value, r.panel) for r in rep] == [('Haemoglobin', 135.0, ''), ('Ferritin', 45.0, '')]
+
+
+def test_method_column_keeps_bracketed_name_parts() -> None:
+    """'HBA1C (IFCC)' under a METHOD header keeps its bracket; only bare method words are dropped."""
+    rep = rows('TEST METHOD RESULT UNITS REFERENCE RANGE\nHBA1C (IFCC) 41 mmol/mol (20 - 41)\nSODIUM ISE 139 mmol/L (133 - 146)\n')
+    assert [(r.name, r.canonical) for r in rep] == [('HBA1C (IFCC)', 'hba1c'), ('SODIUM', 'sodium')]

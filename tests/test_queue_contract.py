@@ -237,3 +237,21 @@ async def test_stats_counts_and_consumers(queue: Queue) -> None:
     assert stats['totals']['submitted'] == 2
     await queue.unregister_consumers(['host:1:0'])
     assert (await queue.stats())['workers'] == 0
+
+
+async def test_cancelling_a_consumer_blocked_on_the_queue_stops_it(queue: Queue) -> None:
+    """A task cancelled inside a blocking queue call really stops (redis-py may swallow the cancel)."""
+    for _ in range(20):
+        waiter = asyncio.create_task(queue.wait_for_work(5))
+        looper = asyncio.create_task(_claim_forever(queue))
+        await asyncio.sleep(0.01)
+        waiter.cancel()
+        looper.cancel()
+        done, _ = await asyncio.wait([waiter, looper], timeout=3)
+        assert len(done) == 2
+
+
+async def _claim_forever(queue: Queue) -> None:
+    while True:
+        await queue.claim('w', 1)
+        await asyncio.sleep(0)  # the memory backend never suspends inside claim

@@ -22,7 +22,7 @@ from typing import Any, Literal
 from bloodq.analysis.unitlex import normalise_unit
 
 __all__ = [
-    'Marker', 'all_markers', 'default_range', 'get', 'is_plausible', 'lookup', 'lookup_all',
+    'Marker', 'all_markers', 'default_range', 'get', 'is_alias', 'is_plausible', 'lookup', 'lookup_all',
     'lookup_qualitative', 'name_key', 'normalise_unit', 'to_canonical',
 ]
 
@@ -181,6 +181,13 @@ def _candidates(name: str) -> tuple[Marker, ...]:
         if key and key in index:
             return index[key]
     return ()
+
+
+@lru_cache(maxsize=4096)
+def is_alias(name: str) -> bool:
+    """Whether ``name`` (or ``name`` without its parenthesised parts) is itself a known alias, not a longer text."""
+    index = _catalogue().index
+    return name_key(name) in index or name_key(_PAREN_RE.sub(' ', name)) in index
 
 
 def lookup_all(name: str) -> tuple[Marker, ...]:

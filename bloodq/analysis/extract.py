@@ -57,6 +57,11 @@ def _over_limits(exc: BaseException) -> bool:
     return False
 
 
+def _clean(text: str) -> str:
+    """Replace lone surrogates (hostile fonts map codes to them), which no UTF-8 encoder accepts."""
+    return text.encode('utf-16-le', 'surrogatepass').decode('utf-16-le', 'replace')
+
+
 def extract_pages(pdf: bytes, *, max_pages: int = 500) -> list[str]:
     """The text of every page, in order.
 
@@ -78,7 +83,7 @@ def extract_pages(pdf: bytes, *, max_pages: int = 500) -> list[str]:
                 raise CorruptPdf('the PDF has no pages')
             if count > max_pages:
                 raise PdfTooComplex(f'the PDF has {count} pages; the limit is {max_pages}')
-            texts = [page.extract_text() or '' for page in pages]
+            texts = [_clean(page.extract_text() or '') for page in pages]
     except BloodqError:
         raise
     except (MemoryError, RecursionError) as exc:

@@ -269,7 +269,9 @@ def _name_runs(toks: list[Tok]) -> list[tuple[int, int]]:
             elif depth > 0 and t.kind in ('num', 'range', 'date', 'time'):
                 j += 1  # '(KDIGO Guideline 2012)', '(>=18 years)' belong to the name
             elif t.kind == 'num' and t.text.isdigit() and _next_is_word(toks, j + 1):
-                j += 1  # 'Vitamin D 25 OH'; a decimal number is never part of a name
+                j += 1  # 'Vitamin D 25 OH'; a decimal number is never part of a name ...
+            elif t.kind == 'num' and j + 1 < n and toks[j + 1].text.lower() in ('square', 'sq'):
+                j += 1  # ... except the body surface in 'eGFR ... per 1.73 square metres'
             else:
                 break
         while j > i + 1 and toks[j - 1].kind == 'punct' and toks[j - 1].text not in ')%#':

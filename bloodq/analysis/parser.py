@@ -8,7 +8,14 @@ page with a little state:
 * ``pending``: a name-only line waiting for its data line (skipping method lines);
 * ``draft``: a row that still lacks its range or unit, waiting for a continuation line;
 * ``heading`` / ``sub``: the section the rows sit under;
-* ``note``: inside notes or interpretation text, where only rows the catalogue confirms count.
+* ``note``: inside notes or interpretation text, where only rows the catalogue confirms count;
+* ``refblock``: inside a ``Reference Ranges`` block, whose ``NAME : range`` lines are joined to the
+  rows printed without a range once the whole report is read (:mod:`bloodq.analysis.refranges`);
+* ``method_col`` / ``date_cols``: what the table header says (a method column to keep out of names;
+  the dated result columns of a cumulative report, of which the latest is the result).
+
+Before that, tables that pypdf printed one column at a time are joined back into rows
+(:mod:`bloodq.analysis.columns`).
 
 Reference ranges are only ever the printed ones: a row printed without a range gets
 ``ref_low = ref_high = None``, ``flag = None`` and ``ref_source = 'none'`` (the catalogue
@@ -18,15 +25,29 @@ defaults are left to the interpretation layer, which can say they are defaults).
 from __future__ import annotations
 
 import re
-from collections import Counter
 from dataclasses import dataclass, field
 
 from bloodq.analysis import catalogue
+from bloodq.analysis.columns import rebuild_columns
 from bloodq.analysis.lines import Group, LineInfo, analyse
 from bloodq.analysis.model import LabResult, ParsedReport, QualitativeResult
-from bloodq.analysis.patient import parse_patient
-from bloodq.analysis.rows import Draft, RowContext, build_row, clean
+from bloodq.analysis.pages import boilerplate, uses_decimal_comma
+from bloodq.analysis.patient import date_columns, parse_patient, report_month_first
+from bloodq.analysis.refranges import RangeDef, join_ranges
+from bloodq.analysis.rows import (
+    Draft,
+    RowContext,
+    build_row,
+    censored_group,
+    clean,
+    only_range,
+    serial_row,
+    wrapped_name,
+)
 from bloodq.analysis.textkinds import (
+    QUAL_FIRST,
+    QUAL_LINE,
+    column_title,
     header_columns,
     heading_like,
     is_admin,
@@ -34,6 +55,7 @@ from bloodq.analysis.textkinds import (
     is_note_start,
     is_page_marker,
     is_prose,
+    is_reference_title,
     is_table_or_rule,
     method_text,
     panel_title,
@@ -44,21 +66,10 @@ from bloodq.analysis.textkinds import (
 
 __all__ = ['parse_report']
 
-_EU_RANGE = re.compile(r'(?<![\d,.])\d+,\d{1,2}\s*[-–]\s*\d+,\d{1,2}(?![\d,])')
-_EU_HINT = re.compile(r'\d,\d{1,2}\s*[-–]')
-# '150.000 - 400.000' may be thousands in a decimal-comma report, so 3-digit decimals are no evidence
-_US_RANGE = re.compile(r'(?<![\d,.])\d+\.(?:\d\d?|\d{4,})\s*[-–]\s*\d+\.(?:\d\d?|\d{4,})(?![\d.])')
-_QUAL_WORD = (
-    r'(?:non[\s\-]?reactive|reactive|not\s+detected|detected|negative|positive|nil|absent|present|trace|'
-    r'(?:pale|light|dark|straw)\s+yellow|yellow|amber|clear|turbid|hazy|cloudy|normal)'
-)
-# a whole line that is a text result (and maybe its reference): 'Negative', 'Pale Yellow Pale Yellow'
-_QUAL_LINE = re.compile(r'^' + _QUAL_WORD + r'(?:\s+' + _QUAL_WORD + r')?\s*$', re.IGNORECASE)
-_QUAL_FIRST = re.compile(r'^' + _QUAL_WORD, re.IGNORECASE)
 _CONTINUES = re.compile(r'[,&/(\-]$|\b(?:of|and|to|for|with|in)$', re.IGNORECASE)
 _LONG_WORD = re.compile(r'[A-Za-z]{26,}')
-_RANGE_START = re.compile(r'^\W*(?:[<>≤≥]|\d|up\s?to|less|more|below|above)', re.IGNORECASE)
-_SERIAL = re.compile(r'^\s*(?:\d{1,3}[.)]|[•·▪●■►\-–])\s*(?=[A-Za-z])')
+_SITE_CODE = re.compile(r'^0\d{1,2}$')
+_NOISE_LINE = re.compile(r'^\s*(?:0\d{1,2}|[HL]{1,2}|High|Low|HIGH|LOW|Abnormal|ABNORMAL|\*+|[↑↓])\s*$')
 
 
 @dataclass(slots=True)
@@ -81,6 +92,15 @@ class _State:
     pending: _Pending | None = None
     draft: Draft | None = None
     draft_tentative: bool = False
+    method_col: bool = False  #: the current table has a method/technology column after the name
+    refblock: bool = False  #: inside a 'Reference Ranges' block: name + range lines define ranges
+    ref_name: str = ''  #: a name line inside a reference block, waiting for its range line
+    defs: list[RangeDef] = field(default_factory=list)
+    seq: int = 0  #: line counter over the whole report
+    seqs: list[int] = field(default_factory=list)  #: the line each result was read on
+    pages: list[str] = field(default_factory=list)
+    date_cols: int = 0  #: a cumulative table: its header's dated result columns ...
+    latest_col: int = 0  #: ... and which of them is the latest
 
     @property
     def panel(self) -> str:
@@ -89,7 +109,8 @@ class _State:
 
     def ctx(self) -> RowContext:
         """What the row builder needs to know about the current position."""
-        return RowContext(self.page, self.panel, self.sex, self.prev_first, self.note)
+        return RowContext(self.page, self.panel, self.sex, self.prev_first, self.note, method_col=self.method_col,
+                          date_cols=self.date_cols, latest_col=self.latest_col)
 
     # --- state changes -----------------------------------------------------------------
 
@@ -106,51 +127,80 @@ class _State:
     def promote(self, name: str) -> None:
         """A name line that turned out to head other rows becomes the heading or sub-heading."""
         name = strip_continued(name)
-        if heading_like(name) or panel_title(name) or not self.heading:
+        if heading_like(name) or panel_title(name) or not self.heading or catalogue.is_alias(name):
+            # a test's own name over its row ('TSH' then 'TSH 01 2.1 ...') heads a section of its own
             self.heading, self.sub = name, ''
         else:
             self.sub = name
 
     # --- line handlers -----------------------------------------------------------------
 
+    def columns_seen(self, cols: tuple[str, ...]) -> None:
+        """A header line repeated on every page (dropped as letterhead) still tells the table's columns."""
+        self.method_col = not {'method', 'methodology', 'technology'}.isdisjoint(cols)
+
     def feed(self, line: str) -> None:
         """Classify one (whitespace-collapsed) line and update the state."""
-        if is_blank(line):
-            return
-        if is_table_or_rule(line) or is_page_marker(line):
-            self.reset()
-            return
-        if method_text(line) is not None and not _only_range(line, self.decimal_comma):
-            return
-        cols = header_columns(line)
-        if cols is not None:
-            self.reset()
-            self.note = False
-            return
-        if is_note_start(line):
-            self.reset()
-            self.note = True
+        self.seq += 1
+        if is_blank(line) or self._structure(line):
             return
         if is_prose(line):
-            line = _serial_row(line, self.decimal_comma)
+            line = serial_row(line, self.decimal_comma)
             if not line:
                 self.reset()
                 return
-        if _QUAL_LINE.match(line) and self.pending is not None:
+        if QUAL_LINE.match(line) and self.pending is not None:
             self._qual_data(line)
             return
+        if (len(line) <= 8 and _NOISE_LINE.match(line)) or column_title(line):
+            # a column's own title cell ('Result'), a lab-site code ('01') or a flag ('H') on its own line
+            return
         info = analyse(line, self.decimal_comma)
-        valued = [g for g in info.groups if g.values or g.quals or _censored(g)]
+        for g in info.groups:
+            if g.values and not g.ranges and not g.units and all(_SITE_CODE.match(v.text) for v in g.values):
+                g.values = []  # 'Glucose 01': a footnote / lab-site code, the result is on the next line
+        groups = info.groups
+        lone = {id(g) for k, g in enumerate(groups)
+                if not g.values and len(g.ranges) == 1 and self._lone_censored(g, groups[k + 1:])}
+        valued = [g for g in groups if g.values or g.quals or censored_group(g) or id(g) in lone]
         if valued:
-            self._row_line(valued)
+            self._row_line(valued, lone)
         elif info.groups:
             self._name_line(info)
-        elif info.loose.values or _censored(info.loose):
+        elif info.loose.values or censored_group(info.loose):
             self._data_line(info.loose)
         elif info.loose.ranges or info.loose.units:
             self._cont_line(info.loose)
         else:
             self.reset()
+
+    def _structure(self, line: str) -> bool:
+        """Rules, page markers, method lines, headers, reference and note titles: True when consumed."""
+        if is_table_or_rule(line) or is_page_marker(line):
+            self.reset()
+            return True
+        method = method_text(line)
+        if method is not None and not only_range(line, self.decimal_comma):
+            if method == line and is_note_start(line):  # 'Method :' over a list of methods
+                self.reset()
+                self.note = True
+            return True
+        cols = header_columns(line)
+        if cols is not None and is_reference_title(line):
+            self.reset()
+            self.note, self.refblock, self.ref_name = False, True, ''
+            return True
+        if cols is not None:
+            self.reset()
+            self.note = self.refblock = False
+            self.date_cols = 0
+            self.method_col = not {'method', 'methodology', 'technology'}.isdisjoint(cols)
+            return True
+        if is_note_start(line):
+            self.reset()
+            self.note = True
+            return True
+        return False
 
     def _accept(self, made: Draft | QualitativeResult | None) -> bool:
         if isinstance(made, QualitativeResult):
@@ -158,23 +208,27 @@ class _State:
             self.flush()
             return True
         if isinstance(made, Draft):
-            self.results.append(made)
+            self._add(made)
             self.draft = None if made.complete else made
             self.draft_tentative = False
             return True
         return False
 
-    def _row_line(self, groups: list[Group]) -> None:
+    def _row_line(self, groups: list[Group], lone: set[int]) -> None:
         self.flush()
         saved = (self.heading, self.sub)
-        if self.pending is not None:
+        if self.pending is not None and wrapped_name(self.pending.name, groups[0].name):
+            groups[0].name = f'{self.pending.name} {groups[0].name}'  # a long name wrapped onto the row line
+        elif self.pending is not None:
             self.promote(self.pending.name)
         self.pending = None
         made = 0
         for g in groups:
-            made += self._accept(build_row(g.name, g, self.ctx()))
+            ctx = self.ctx()
+            ctx.censored_one = id(g) in lone
+            made += self._accept(build_row(g.name, g, ctx))
         if made:
-            self.note = False
+            self.note = self.refblock = False
         else:
             self.heading, self.sub = saved
             self._tentative(groups[0])
@@ -192,13 +246,67 @@ class _State:
         else:
             self.reset()
 
+    def _add(self, draft: Draft) -> None:
+        self.results.append(draft)
+        self.seqs.append(self.seq)
+
+    def _lone_censored(self, g: Group, after: list[Group]) -> bool:
+        """``eGFR >90 mL/min/1.73m2``: a known test whose only number is a censored result, not a range.
+
+        Not when words follow (``HbA1c >= 6.5 % Diabetes`` is guidance), unless they start another row.
+        """
+        if g.values or len(g.ranges) != 1 or not g.units or self.note or self.refblock:
+            return False
+        if after and not (after[0].values or after[0].quals or after[0].ranges):
+            return False
+        r = g.ranges[0]
+        if not r.op or r.sex or r.start > g.units[0].start:
+            return False
+        marker = catalogue.lookup(g.name, g.units[0].text)
+        # a second '<100 mg/dL' line for a test already read is guidance ('LDL Cholesterol < 100 mg/dL'), not a result
+        return marker is not None and all(d.marker is not marker for d in self.results)
+
+    def _ref_line(self, info: LineInfo) -> bool:
+        """A line inside a reference block: ``NAME : range unit`` is a definition (True).
+
+        A name alone may head its range line (``TSH`` then ``Adults : 0.54 - 5.30``); it and a heading that
+        ends the block (``LIVER FUNCTION TEST``) are then read as usual (False).
+        """
+        ranges = [r for g in info.groups for r in g.ranges]
+        units = [u for g in info.groups for u in g.units]
+        name = clean(' '.join(g.name for g in info.groups))
+        if not ranges and not catalogue.lookup_all(name) and (heading_like(name) or panel_title(name)):
+            self.refblock = False
+            return False
+        if not ranges:
+            self.ref_name = name  # and read on as usual: a split 'Reference Range' header cell opens no block
+            return False
+        self.reset()
+        if self.ref_name and not catalogue.lookup_all(name) and not is_admin(name):
+            name = self.ref_name  # 'Adults : 0.54 - 5.30' under its test name
+        self.defs.append(RangeDef(name, ranges, clean(units[0].text) if units else '', self.seq))
+        self.ref_name = ''
+        return True
+
     def _name_line(self, info: LineInfo) -> None:
+        if self.refblock and self._ref_line(info):
+            return
+        if sum(t.kind == 'date' for t in info.tokens) >= 2:
+            dated = date_columns(info.text, report_month_first(self.pages))
+            if dated is not None:  # 'Test 14/03/24 02/01/24 Units Reference': a cumulative table's header
+                self.reset()
+                self.date_cols, self.latest_col = dated
+                return
         name = clean(' '.join(g.name for g in info.groups))
         if self.note:
             if heading_like(name) and not is_admin(name) and not _LONG_WORD.search(name):
                 self.note = False
             else:
                 return
+        if self.draft is not None and column_title(name) and any(g.ranges for g in info.groups):
+            self.draft.absorb(info.groups[0])  # 'Normal range: 13.0 - 17.0' under its result
+            self.flush()
+            return
         if is_admin(name) or _LONG_WORD.search(name):
             self.reset()
             return
@@ -236,14 +344,14 @@ class _State:
         if not self._accept(build_row(pending.name, loose, self.ctx())):
             self.heading, self.sub = saved
         else:
-            self.note = False
+            self.note = self.refblock = False
 
     def _qual_data(self, line: str) -> None:
         pending = self.pending
         self.reset()
         if pending is None or self.note or is_admin(pending.name):
             return
-        first = _QUAL_FIRST.match(line)
+        first = QUAL_FIRST.match(line)
         value = clean(first.group(0)) if first else clean(line)
         self.qualitative.append(QualitativeResult(
             name=pending.name, canonical=catalogue.lookup_qualitative(pending.name), value_text=value,
@@ -251,6 +359,11 @@ class _State:
         ))
 
     def _cont_line(self, loose: Group) -> None:
+        if self.refblock and self.ref_name and loose.ranges:
+            unit = clean(loose.units[0].text) if loose.units else ''
+            self.defs.append(RangeDef(self.ref_name, loose.ranges, unit, self.seq))
+            self.ref_name = ''
+            return
         draft = self.draft
         if draft is None:
             if self.pending is not None:
@@ -261,70 +374,11 @@ class _State:
         if self.draft_tentative:
             # an unknown test only counts once its printed range turns up
             if draft.range_tok is not None:
-                self.results.append(draft)
+                self._add(draft)
             self.flush()
         elif draft.complete:
             self.flush()
         # else one column per line ('g/dL', then '13.0 - 17.0'): the draft stays open
-
-
-def _serial_row(line: str, decimal_comma: bool) -> str:
-    """A numbered row ('1. Hemoglobin 14.5 g/dL 13 - 17') without its number; '' for a numbered note."""
-    m = _SERIAL.match(line)
-    if m is None:
-        return ''
-    rest = line[m.end():]
-    if is_prose(rest):
-        return ''
-    info = analyse(rest, decimal_comma)
-    rowlike = any(g.values and (g.units or g.ranges or catalogue.lookup_all(g.name)) for g in info.groups)
-    return rest if rowlike else ''
-
-
-def _censored(g: Group) -> bool:
-    return not g.values and len(g.ranges) >= 2 and bool(g.ranges[0].op)
-
-
-def _only_range(line: str, decimal_comma: bool) -> bool:
-    if _RANGE_START.match(line) is None:
-        return False  # '(Photometry)', '(CKD EPI Equation 2021)': a method, not '(13.0 - 17.0)'
-    info = analyse(line, decimal_comma)
-    return not info.groups and not info.loose.values and bool(info.loose.ranges)
-
-
-def _result_like(info: LineInfo) -> bool:
-    """A data line ('0.00', 'Nil', '4.8 thou/mm3 2.0 - 7.0'), not a letterhead line ('18, ROHINI', dates, lab numbers)."""
-    if any(t.kind in ('date', 'time') or (t.kind == 'num' and len(t.text) >= 6 and t.text.isdigit())
-           for t in info.tokens):
-        return False
-    return bool(info.loose.values) or any(g.quals or (g.values and (g.units or g.ranges)) for g in info.groups)
-
-
-def _uses_decimal_comma(text: str) -> bool:
-    eu = len(_EU_RANGE.findall(text)) if _EU_HINT.search(text) else 0
-    return eu > 0 and eu > len(_US_RANGE.findall(text))
-
-
-def _boilerplate(pages: list[list[str]]) -> set[str]:
-    """Lines repeated on most pages (letterhead, patient block, footers), except possible result lines."""
-    if len(pages) < 2:
-        return set()
-    counts: Counter[str] = Counter()
-    for lines in pages:
-        counts.update(set(lines))
-    need = max(2, (len(pages) + 1) // 2)
-    out: set[str] = set()
-    for line, n in counts.items():
-        if n < need or not line:
-            continue
-        if not any(ch.isdigit() for ch in line) and (catalogue.lookup_all(line) or catalogue.lookup_qualitative(line)):
-            continue  # a test name printed on a line of its own on several pages
-        if _QUAL_LINE.match(line):
-            continue  # 'Nil' under two different urine tests
-        if any(ch.isdigit() for ch in line) and not is_admin(line) and _result_like(analyse(line)):
-            continue  # a data line can repeat ('0.00' under two tests)
-        out.add(line)
-    return out
 
 
 def parse_report(pages: list[str]) -> ParsedReport:
@@ -336,14 +390,18 @@ def parse_report(pages: list[str]) -> ParsedReport:
         previous_first(cols) for lines in split for line in lines if 'prev' in line.lower()
         for cols in [header_columns(line)] if cols is not None
     )
-    state = _State(decimal_comma=_uses_decimal_comma(joined), sex=patient.sex, prev_first=prev_first)
-    boiler = _boilerplate(split)
+    state = _State(decimal_comma=uses_decimal_comma(joined), sex=patient.sex, prev_first=prev_first, pages=pages)
+    boiler = boilerplate(split)
+    boiler_headers = {line: cols for line in boiler for cols in [header_columns(line)] if cols is not None}
     for number, lines in enumerate(split, 1):
         state.page = number
         state.reset()
-        for line in lines:
-            if line and line not in boiler:
+        for line in rebuild_columns([ln for ln in lines if ln], state.decimal_comma):
+            if line not in boiler:
                 state.feed(line)
+            elif line in boiler_headers:
+                state.columns_seen(boiler_headers[line])
         state.reset()
+    join_ranges(state.results, state.seqs, state.defs, state.sex)
     results: list[LabResult] = [d.result() for d in state.results]
     return ParsedReport(results=results, qualitative=state.qualitative, patient=patient, pages=len(pages))

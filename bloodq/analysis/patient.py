@@ -30,6 +30,9 @@ _SEX_ALONE = re.compile(r'^\W*(male|female)\W*$', re.IGNORECASE | re.MULTILINE)
 _SEX_WORD = re.compile(r'\b(male|female)\b(?!\s*[:\-]?\s*[\d<>])', re.IGNORECASE)
 _COLLECT_LABEL = re.compile(r'collect|drawn|sample\s*date|specimen\s*date|registered|registration', re.IGNORECASE)
 _DIGIT_SEP = re.compile(r'\d[/.\-\s]')
+_SEX_AGE = re.compile(r'\b(?:sex|gender)\s*/\s*age\s*[:\-]?\s*(male|female|m|f)\b\s*/\s*(\d{1,3})\b', re.IGNORECASE)
+_COLUMN_WORD = re.compile(r'\b(?:tests?|units?|ref(?:erence)?|range|interval|parameters?|investigations?|analytes?)\b',
+                          re.IGNORECASE)
 _DOB_LABEL = re.compile(r'\bd\.?o\.?b\b|birth', re.IGNORECASE)
 
 
@@ -100,7 +103,27 @@ def _collected(text: str) -> str | None:
     return min(recent).isoformat()
 
 
+def _age_from_dob(text: str, collected: str | None) -> float | None:
+    """Whole years between a printed date of birth and the collection date (US reports print only the DOB)."""
+    if collected is None:
+        return None
+    month_first = _month_first(text)
+    for line in text.splitlines():
+        if not _DOB_LABEL.search(line):
+            continue
+        m = _DOB_LABEL.search(line)
+        found = _dates(line[m.end():] if m else line, month_first)
+        if found:
+            born, on = found[0][1], date.fromisoformat(collected)
+            years = on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+            return float(years) if 0 <= years < 130 else None
+    return None
+
+
 def _age(text: str) -> float | None:
+    m = _SEX_AGE.search(text)
+    if m:
+        return float(m.group(2)) if int(m.group(2)) < 130 else None
     m = _AGE_LABELLED.search(text)
     if m:
         value = float(m.group(1))
@@ -117,11 +140,24 @@ def _age(text: str) -> float | None:
 
 
 def _sex(text: str) -> str | None:
-    for pattern in (_SEX_LABELLED, _SEX_SLASH, _SEX_ALONE, _SEX_WORD):
+    for pattern in (_SEX_AGE, _SEX_LABELLED, _SEX_SLASH, _SEX_ALONE, _SEX_WORD):
         m = pattern.search(text)
         if m:
             return 'male' if m.group(1).lower().startswith('m') else 'female'
     return None
+
+
+def date_columns(line: str, month_first: bool) -> tuple[int, int] | None:
+    """A cumulative table's header (``Test 14/03/24 02/01/24 Units Reference``): (dates, index of the latest)."""
+    if _COLUMN_WORD.search(line) is None or _COLLECT_LABEL.search(line):
+        return None
+    found = [d for _, d in sorted(_dates(line, month_first))]
+    return (len(found), found.index(max(found))) if len(found) >= 2 else None
+
+
+def report_month_first(pages: list[str]) -> bool:
+    """Whether the report's numeric dates read month/day (see :func:`parse_patient`)."""
+    return _month_first('\n'.join('\n'.join(pages[:2]).splitlines()[:80]))
 
 
 def parse_patient(pages: list[str]) -> Patient:
@@ -129,8 +165,10 @@ def parse_patient(pages: list[str]) -> Patient:
     text = '\n'.join(pages[:2])
     head = '\n'.join(text.splitlines()[:80])
     sex = _sex(head)
+    collected = _collected(head)
+    age = _age(head)
     return Patient(
-        age=_age(head),
+        age=age if age is not None else _age_from_dob(head, collected),
         sex='male' if sex == 'male' else 'female' if sex == 'female' else None,
-        collected=_collected(head),
+        collected=collected,
     )

@@ -13,11 +13,13 @@ from dataclasses import dataclass
 
 from bloodq.analysis import catalogue
 from bloodq.analysis.catalogue import Marker
-from bloodq.analysis.lines import Group, Tok
+from bloodq.analysis.lines import Group, Tok, analyse
 from bloodq.analysis.model import Flag, LabResult, QualitativeResult
-from bloodq.analysis.textkinds import is_admin, is_prose, words
+from bloodq.analysis.textkinds import METHOD_WORDS, heading_like, is_admin, is_prose, panel_title, words
 
 _MAX_UNKNOWN_WORDS = 6
+_RANGE_START = re.compile(r'^\W*(?:[<>≤≥]|\d|up\s?to|less|more|below|above)', re.IGNORECASE)
+_SERIAL = re.compile(r'^\s*(?:\d{1,3}[.)]|[•·▪●■►\-–])\s*(?=[A-Za-z])')
 # words that make a sentence; 'of', 'per', 'in' also occur in unit tails ('% of total Hgb', 'per 100 WBC')
 _SENTENCE_WORDS = frozenset([
     'or', 'and', 'is', 'are', 'was', 'were', 'be', 'should', 'may', 'can', 'will', 'would', 'must', 'has', 'have',
@@ -129,6 +131,33 @@ def _sentence_tail(trailing: str) -> bool:
     return len(ws) >= 2 and not _SENTENCE_WORDS.isdisjoint(ws)
 
 
+_WORD_SPAN = re.compile(r'\S+')
+
+
+def strip_method(name: str) -> str:
+    """``'TESTOSTERONE TOTAL CLIA'`` -> ``'TESTOSTERONE TOTAL'``: drop a method column's text from a name.
+
+    Trailing method words go first; a known analyte is then cut back to the longest leading part
+    that is itself a catalogue alias (``'GAMMA GT SZASZ'`` -> ``'GAMMA GT'``).
+    """
+    spans = [(m.start(), m.end()) for m in _WORD_SPAN.finditer(name)]
+    n = len(spans)
+    while n > 1:
+        word = name[spans[n - 1][0]:spans[n - 1][1]]
+        if word.endswith((')', ']')) or word.lower().strip(',;:') not in METHOD_WORDS:
+            break  # '(IFCC)' in 'HBA1C (IFCC)' is part of the name, not a method column
+        n -= 1
+    cut = name[:spans[n - 1][1]] if spans else name
+    full = catalogue.lookup_all(name)
+    if not full or catalogue.is_alias(cut):
+        return cut.rstrip(' -:,;')
+    for k in range(n, 0, -1):
+        part = name[:spans[k - 1][1]].rstrip(' -:,;')
+        if catalogue.is_alias(part) and catalogue.lookup_all(part) == full:
+            return part
+    return cut.rstrip(' -:,;') if catalogue.lookup_all(cut) == full else name
+
+
 def _name_ok(name: str) -> bool:
     return _LETTER.search(name) is not None and not is_prose(name) and len(words(name)) <= 12
 
@@ -143,12 +172,23 @@ class RowContext:
     previous_first: bool = False
     strict: bool = False  #: inside notes/interpretation: only rows the catalogue confirms
     range_follows: bool = False  #: an unknown test may lack its range: the caller waits for the range line
+    method_col: bool = False  #: the table header has a method column after the test name
+    censored_one: bool = False  #: a lone '<x' / '>x' after a known name is the (censored) result
+    date_cols: int = 0  #: a cumulative table: how many dated result columns the header prints ...
+    latest_col: int = 0  #: ... and which of them is the latest
 
 
 def _candidate_values(group: Group, ctx: RowContext) -> list[Tok]:
     vals = [v for v in group.values if not _is_id(v)]
     if ctx.previous_first and len(vals) >= 2:
         vals = vals[1:] + vals[:1]
+    elif ctx.date_cols >= 2 and len(vals) >= 2:
+        # the value under the latest date; with blanks, the latest side of the row (new tests lack old results)
+        if len(vals) >= ctx.date_cols:
+            k = ctx.latest_col
+        else:
+            k = 0 if ctx.latest_col == 0 else len(vals) - 1
+        vals = [vals[k]] + vals[:k] + vals[k + 1:]
     return vals
 
 
@@ -166,6 +206,8 @@ def _choose_name(name: str, group: Group) -> tuple[str, list[Tok]]:
 def build_row(name: str, group: Group, ctx: RowContext) -> Draft | QualitativeResult | None:
     """A numeric draft, a qualitative result, or None when ``group`` is not a result."""
     name, values = _choose_name(_strip_flag_word(clean(name)), group)
+    if ctx.method_col and name:
+        name = strip_method(name)
     if not name or not _name_ok(name) or _sentence_tail(group.trailing):
         return None
     group = Group(name, group.name_start, values, group.ranges, group.units, group.flags, group.quals,
@@ -174,13 +216,16 @@ def build_row(name: str, group: Group, ctx: RowContext) -> Draft | QualitativeRe
     ranges = list(group.ranges)
     vals = _candidate_values(group, ctx)
     censored = False
-    if not vals and len(ranges) >= 2 and ranges[0].op and not ranges[0].sex:
+    if not vals and (len(ranges) >= 2 or ctx.censored_one) and ranges and ranges[0].op and not ranges[0].sex:
         # '< 0.5 mg/L  0 - 5': a censored value, printed like a one-sided range
         bound = ranges[0].hi if ranges[0].hi is not None else ranges[0].lo
         if bound is not None:
             vals = [Tok('num', ranges[0].text.strip().strip('()[]').strip(), 0, 0, bound)]
             ranges = ranges[1:]
             censored = True
+    if not vals and (ranges or unit):
+        # 'Eosinophils 02 % 01 - 06': a zero-padded count is the value when nothing else is
+        vals = [v for v in group.values if len(v.text) <= 3 and v.text.isdigit()]
     if not vals:
         return _qualitative(name, group, ctx)
     marker = catalogue.lookup(name, unit, value=vals[0].value, context=ctx.panel)
@@ -228,3 +273,45 @@ def _qualitative(name: str, group: Group, ctx: RowContext) -> QualitativeResult 
         name=name, canonical=catalogue.lookup_qualitative(name), value_text=clean(group.quals[0].text),
         ref_text=ref, panel=ctx.panel, page=ctx.page,
     )
+
+
+# --- line-level helpers the parser uses ---------------------------------------------------------
+
+
+def wrapped_name(first: str, rest: str) -> bool:
+    """Whether name line ``first`` is the start of a test name that ends on the row line (``rest``).
+
+    ``Gamma Glutamyl`` + ``Transferase (GGT) 45 U/L``: the row's own name is a fragment, and the joined
+    name is a test the catalogue knows (or the fragment plainly continues: ``(ALT/SGPT)``, lower case).
+    """
+    if not rest or heading_like(first) or panel_title(first) or is_admin(first):
+        return False
+    if rest[0] == '(' or rest[0].islower():
+        return True
+    return not catalogue.is_alias(rest) and bool(catalogue.lookup_all(f'{first} {rest}'))
+
+
+def serial_row(line: str, decimal_comma: bool) -> str:
+    """A numbered row ('1. Hemoglobin 14.5 g/dL 13 - 17') without its number; '' for a numbered note."""
+    m = _SERIAL.match(line)
+    if m is None:
+        return ''
+    rest = line[m.end():]
+    if is_prose(rest):
+        return ''
+    info = analyse(rest, decimal_comma)
+    rowlike = any(g.values and (g.units or g.ranges or catalogue.lookup_all(g.name)) for g in info.groups)
+    return rest if rowlike else ''
+
+
+def censored_group(g: Group) -> bool:
+    """'< 0.5 mg/L 0 - 5': no value, a one-sided range first and another range: a censored result."""
+    return not g.values and len(g.ranges) >= 2 and bool(g.ranges[0].op)
+
+
+def only_range(line: str, decimal_comma: bool) -> bool:
+    """A line holding only a range ('(13.0 - 17.0)'), not a method in brackets."""
+    if _RANGE_START.match(line) is None:
+        return False  # '(Photometry)', '(CKD EPI Equation 2021)': a method, not '(13.0 - 17.0)'
+    info = analyse(line, decimal_comma)
+    return not info.groups and not info.loose.values and bool(info.loose.ranges)

@@ -20,10 +20,18 @@ _WORD_RE = re.compile(r'[A-Za-z][A-Za-z\'’]+')
 _NOTE_RE = re.compile(
     r'^\W*(?:notes?|interpretations?|comments?|remarks?|clinical\s+(?:significance|notes?|information|use)|'
     r'disclaimer|limitations?|advice|suggestions?|important\s+instructions|decreased\s+levels?|'
-    r'increased\s+levels?|references?|bibliography|summary)\b\W*$'
+    r'increased\s+levels?|references?|bibliography|summary|methods?|methodology)\b\W*$'
     r'|^\W*(?:notes?|interpretation|comments?|remarks?)\s*[:\-]',
     re.IGNORECASE,
 )
+_QUAL_WORD = (
+    r'(?:non[\s\-]?reactive|reactive|not\s+detected|detected|negative|positive|nil|absent|present|trace|'
+    r'(?:pale|light|dark|straw)\s+yellow|yellow|amber|clear|turbid|hazy|cloudy|normal)'
+)
+#: a whole line that is a text result (and maybe its reference): 'Negative', 'Pale Yellow Pale Yellow'
+QUAL_LINE = re.compile(r'^' + _QUAL_WORD + r'(?:\s+' + _QUAL_WORD + r')?\s*$', re.IGNORECASE)
+#: the text result at the start of such a line
+QUAL_FIRST = re.compile(r'^' + _QUAL_WORD, re.IGNORECASE)
 _END_RE = re.compile(r'end\s+of\s+(?:the\s+)?report', re.IGNORECASE)
 FUNCTION_WORDS = frozenset([
     'the', 'is', 'are', 'was', 'were', 'of', 'in', 'on', 'for', 'to', 'and', 'with', 'by', 'be', 'as', 'at', 'an',
@@ -107,6 +115,7 @@ def is_prose(line: str) -> bool:
     return len(ws) >= 6 and fn >= 1 and line.rstrip().endswith('.') and not line.rstrip().endswith('..')
 
 
+@lru_cache(maxsize=4096)
 def header_columns(line: str) -> tuple[str, ...] | None:
     """The column words of a table header line (``Test Name Results Units Bio. Ref. Interval``), else None."""
     if _DIGIT_RE.search(line):
@@ -116,6 +125,43 @@ def header_columns(line: str) -> tuple[str, ...] | None:
     if len(set(hits)) >= 2 and len(hits) * 2 >= len(ws):
         return ws
     return None
+
+
+_TITLE_WORDS = _HEADER_WORDS | {'name', 'names', 'lab', 'comment', 'comments', 'technology', 'methodology', 'no'}
+
+
+def column_title(line: str) -> bool:
+    """A column's own title cell (``Result``, ``Test Name``, ``Biological Ref. Interval``) or a header line."""
+    if _DIGIT_RE.search(line):
+        return False
+    ws = words(line)
+    return bool(ws) and len(ws) <= 8 and all(w in _TITLE_WORDS for w in ws)
+
+
+_REF_TITLE_RE = re.compile(
+    r'^\W*(?:(?:bio(?:logical)?\.?\s*)?ref(?:erence)?\.?|normal)\s*(?:ranges?|intervals?|values?)\b'
+    r'\s*(?:\([^()]{1,30}\))?[\s.:\-]*$',
+    re.IGNORECASE,
+)
+
+
+def is_reference_title(line: str) -> bool:
+    """``Reference Ranges :``, ``Bio. Ref. Interval :-``: the title of a block listing ranges away from results."""
+    return _REF_TITLE_RE.match(line) is not None
+
+
+#: words that name how a test was measured, printed in a method column after the test name
+METHOD_WORDS = frozenset([
+    'clia', 'eclia', 'cmia', 'elisa', 'elfa', 'ria', 'ise', 'ifcc', 'hplc', 'photometry', 'photometric',
+    'colorimetric', 'colorimetry', 'spectrophotometry', 'enzymatic', 'kinetic', 'calculated', 'calculation',
+    'derived', 'immunoassay', 'immunoturbidimetry', 'immunoturbidimetric', 'turbidimetry', 'turbidimetric',
+    'nephelometry', 'jaffe', 'jaffes', 'uricase', 'urease', 'gldh', 'biuret', 'bcg', 'bcp', 'god', 'pod', 'gpo',
+    'chod', 'pap', 'oxidase', 'hexokinase', 'ferrozine', 'ferene', 'pnpp', 'amp', 'buffer', 'szasz', 'diazo',
+    'dpd', 'arsenazo', 'ocpc', 'chemiluminescence', 'chemiluminescent', 'electrochemiluminescence', 'ecl',
+    'impedance', 'impedence', 'flow', 'cytometry', 'microscopy', 'westergren', 'automated', 'manual', 'vcs',
+    'technology', 'c.l.i.a', 'e.c.l.i.a', 'c.m.i.a', 'h.p.l.c', 'i.s.e', 'sls', 'modified', 'ion', 'selective',
+    'electrode', 'competitive', 'sandwich', 'assay', 'method', 'lcms',
+])
 
 
 def previous_first(columns: tuple[str, ...]) -> bool:

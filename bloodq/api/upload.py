@@ -14,7 +14,7 @@ from bloodq.jobs import Priority
 
 _TEXT_FIELDS = {'query': 4000, 'priority': 16, 'callback': 2048}
 _CHUNK = 64 * 1024
-_MALFORMED = (ValueError, AssertionError, RuntimeError, KeyError, HttpProcessingError)
+_MALFORMED = (ValueError, AssertionError, RuntimeError, LookupError, HttpProcessingError)
 _PDF_MAGIC = b'%PDF-'
 
 

@@ -68,7 +68,7 @@ class RedisQueue(Queue):
         self._nonce = uuid.uuid4().hex[:8]
 
     async def _run(self, name: str, *args: Any) -> Any:
-        return await self._scripts[name](keys=[], args=[*self._base_args, *args])
+        return _cancel_check(await self._scripts[name](keys=[], args=[*self._base_args, *args]))
 
     # --- lifecycle -----------------------------------------------------------------------
 
@@ -176,7 +176,7 @@ class RedisQueue(Queue):
         return len(self.spool) if self.spool is not None else 0
 
     async def wait_for_work(self, timeout_s: float) -> None:
-        await self.r.blpop([f'{self.prefix}notify'], timeout=max(timeout_s, 0.01))
+        _cancel_check(await self.r.blpop([f'{self.prefix}notify'], timeout=max(timeout_s, 0.01)))
 
     async def _claim(self, worker_id: str, n: int, lease_ms: int) -> list[Job]:
         rows = await self._run('CLAIM', worker_id, n, lease_ms, self._nonce)
@@ -215,7 +215,7 @@ class RedisQueue(Queue):
             async with self.r.pipeline(transaction=False) as pipe:
                 pipe.hgetall(f'{self.prefix}job:{job_id}')
                 pipe.get(f'{self.prefix}result:{job_id}')
-                raw, result = await pipe.execute()
+                raw, result = _cancel_check(await pipe.execute())
         except BACKEND_ERRORS:
             if self.spool is None:
                 raise
@@ -331,6 +331,18 @@ class RedisQueue(Queue):
             return None
         value = policy.get('maxmemory-policy')
         return value.decode() if isinstance(value, bytes) else value
+
+
+def _cancel_check(value: Any) -> Any:
+    """Re-raise a cancellation that redis-py swallowed while a command was in flight.
+
+    redis-py can return normally from an awaited command after ``task.cancel()`` (seen with
+    7.x and 8.x when a socket timeout is set), which would leave a stopping loop running forever.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+    return value
 
 
 def _job_from_pairs(row: list[bytes]) -> Job:
