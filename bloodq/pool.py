@@ -119,7 +119,9 @@ class WorkerPool:
         tasks = [s.task for s in self.slots if s.task] + self._background
         for task in self._background:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        _, stuck = await asyncio.wait(tasks, timeout=10)
+        if stuck:  # never hang a shutdown on a task that ignores its cancel
+            log.error('pool_tasks_stuck_at_stop', tasks=sorted(t.get_name() for t in stuck))
         await asyncio.gather(*(s.handler.close() for s in self.slots), return_exceptions=True)
         with contextlib.suppress(*BACKEND_ERRORS):
             await self.queue.unregister_consumers([s.id for s in self.slots])
