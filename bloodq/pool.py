@@ -161,7 +161,10 @@ class WorkerPool:
         slot.job, slot.why_stopped = job, ''
         ctx = JobContext(job, self.queue, slot.id)
         slot.work = asyncio.create_task(slot.handler(job, ctx))
-        beat = asyncio.create_task(self._heartbeat(slot, job))
+        # most jobs end before their first heartbeat is due: a timer is cheaper than a task per job
+        beats: list[asyncio.Task[None]] = []
+        timer = asyncio.get_running_loop().call_later(
+            self.settings.heartbeat_s, lambda: beats.append(asyncio.create_task(self._heartbeat(slot, job))))
         try:
             result, report = await asyncio.shield(slot.work)
         except asyncio.CancelledError:
@@ -182,7 +185,9 @@ class WorkerPool:
             await self._settle(self.queue.complete, job, result, report)
             self.jobs_done += 1
         finally:
-            beat.cancel()
+            timer.cancel()
+            for beat in beats:
+                beat.cancel()
             slot.job, slot.work = None, None
 
     async def _stopped(self, slot: _Slot, job: Job) -> None:
@@ -195,16 +200,16 @@ class WorkerPool:
 
     async def _heartbeat(self, slot: _Slot, job: Job) -> None:
         while True:
-            await asyncio.sleep(self.settings.heartbeat_s)
             try:
                 lease = await self.queue.heartbeat(job)
             except BACKEND_ERRORS:
-                continue  # the lease outlives a short outage; the sweep handles a long one
+                lease = Lease.OK  # the lease outlives a short outage; the sweep handles a long one
             if lease is not Lease.OK and slot.work is not None:
                 slot.why_stopped = lease.value
                 log.info('job_stopping', job_id=job.id, reason=lease.value)
                 slot.work.cancel()
                 return
+            await asyncio.sleep(self.settings.heartbeat_s)
 
     async def _settle(self, op: Callable[..., Awaitable[Any]], *args: Any) -> None:
         """Write a job's outcome, retrying through a Redis hiccup for up to one lease."""

@@ -35,7 +35,7 @@ local function finish(id, jk, status, err, ttl, now)
   end
   redis.call('EXPIRE', jk, ttl)
   redis.call('HINCRBY', P .. 'counts', status, 1)
-  redis.call('ZADD', P .. 'recent', now, id .. ':' .. status)
+  redis.call('ZADD', P .. 'recent:' .. status, now, id)
   if status ~= 'cancelled' and (redis.call('HGET', jk, 'callback') or '') ~= '' then
     redis.call('ZADD', P .. 'webhooks', now, id)  -- delivered by any process's dispatcher
   end
@@ -264,7 +264,11 @@ local now = now_ms()
 local live = redis.call('ZRANGEBYSCORE', P .. 'consumers', now - tonumber(ARGV[3]), '+inf')
 local infos = {}
 for i, id in ipairs(live) do infos[i] = redis.call('GET', P .. 'consumer:' .. id) or '' end
-redis.call('ZREMRANGEBYSCORE', P .. 'recent', '-inf', now - 60000)
+local recent = {}
+for i, s in ipairs({'completed', 'failed', 'cancelled'}) do
+  redis.call('ZREMRANGEBYSCORE', P .. 'recent:' .. s, '-inf', now - 60000)
+  recent[i] = redis.call('ZCARD', P .. 'recent:' .. s)
+end
 local by_status = {}
 for i, s in ipairs({'queued', 'processing', 'completed', 'failed', 'cancelled'}) do
   by_status[i] = redis.call('ZCARD', P .. 'idx:' .. s)
@@ -276,7 +280,7 @@ return {
   live, infos, by_status,
   redis.call('HGETALL', P .. 'counts'),
   redis.call('LRANGE', P .. 'durations', 0, -1),
-  redis.call('ZRANGE', P .. 'recent', 0, -1),
+  recent,
 }
 """
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections import Counter
 from typing import Any
 
 import orjson
@@ -292,7 +291,7 @@ class RedisQueue(Queue):
             'jobs_by_status': dict(zip(names, by_status, strict=True)),
             'totals': {counts[i].decode(): int(counts[i + 1]) for i in range(0, len(counts), 2)},
             'recent_durations_ms': [int(d) for d in durations],
-            'last_minute': dict(Counter(item.decode().rsplit(':', 1)[1] for item in recent)),
+            'last_minute': dict(zip(('completed', 'failed', 'cancelled'), recent, strict=True)),
             'redis_up': True,
             'spooled': self.spooled(),
         }
