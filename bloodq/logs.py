@@ -61,7 +61,8 @@ def setup_logging(log_dir: str | None, file_name: str, level: str = 'info') -> N
     # aiohttp's own access log is replaced by ours, which carries request ids.
     logging.getLogger('aiohttp.access').setLevel(logging.WARNING)
     structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        # drop filtered-out lines before any processor runs (timestamps are not free per job)
+        processors=[structlog.stdlib.filter_by_level, *shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,

@@ -229,18 +229,19 @@ class Queue(ABC):
 
     async def wait(self, job_id: str, timeout_s: float) -> Job | None:
         """The job once terminal, or as it stands after ``timeout_s``."""
-        job = await self.get(job_id)
-        if job is None or job.status in TERMINAL or timeout_s <= 0:
-            return job
+        if timeout_s <= 0:
+            return await self.get(job_id)
+        # listen first, then look: a finish between the two cannot be missed, and one read suffices
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiters.setdefault(job_id, []).append(fut)
         try:
-            # re-read after registering: the job may have finished in between
             job = await self.get(job_id)
-            if job is not None and job.status not in TERMINAL:
+            if job is None or job.status in TERMINAL:
+                return job
+            try:
                 await asyncio.wait_for(self._wait_done(job_id, fut), timeout_s)
-        except TimeoutError:
-            pass
+            except TimeoutError:
+                pass
         finally:
             futures = self._waiters.get(job_id, [])
             if fut in futures:

@@ -23,10 +23,11 @@ local function unindex(id)
   end
 end
 local function finish(id, jk, status, err, ttl, now)
+  local was = redis.call('HGET', jk, 'status')
   redis.call('HSET', jk, 'status', status, 'finished_ms', now, 'updated_ms', now, 'lease_until_ms', 0)
   if err ~= '' then redis.call('HSET', jk, 'error', err) else redis.call('HDEL', jk, 'error') end
   redis.call('ZREM', P .. 'processing', id)
-  unindex(id)
+  redis.call('ZREM', P .. 'idx:' .. was, id)  -- only active jobs finish, so one index holds it
   redis.call('ZADD', P .. 'idx:' .. status, now, id)
   if status == 'failed' then
     redis.call('EXPIRE', P .. 'upload:' .. id, ttl)  -- kept so a dead letter can be retried
