@@ -35,8 +35,11 @@ def free_port() -> int:
 class RedisServer:
     """One server process; ``restart`` keeps its port and data directory."""
 
-    def __init__(self, *, appendonly: bool = False, fsync: str = 'everysec') -> None:
-        self.port = free_port()
+    def __init__(self, *, appendonly: bool = False, fsync: str = 'everysec', extra: list[str] | None = None,
+                 binary: str | None = None, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.extra = extra or []
+        self.binary = binary
         self.dir = Path(tempfile.mkdtemp(prefix='bloodq-redis-'))
         self.appendonly = appendonly
         self.fsync = fsync
@@ -48,9 +51,9 @@ class RedisServer:
 
     def start(self) -> RedisServer:
         args = [
-            server_binary(), '--port', str(self.port), '--bind', '127.0.0.1', '--dir', str(self.dir),
+            self.binary or server_binary(), '--port', str(self.port), '--bind', '127.0.0.1', '--dir', str(self.dir),
             '--save', '', '--appendonly', 'yes' if self.appendonly else 'no', '--appendfsync', self.fsync,
-            '--maxmemory-policy', 'noeviction', '--protected-mode', 'no',
+            '--maxmemory-policy', 'noeviction', '--protected-mode', 'no', *self.extra,
         ]
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
@@ -58,7 +61,7 @@ class RedisServer:
             try:
                 with socket.create_connection(('127.0.0.1', self.port), timeout=0.2) as s:
                     s.sendall(b'PING\r\n')
-                    if s.recv(16).startswith(b'+PONG'):
+                    if s.recv(64).startswith((b'+PONG', b'-NOAUTH')):
                         return self
             except OSError:
                 time.sleep(0.02)

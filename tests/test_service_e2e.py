@@ -40,6 +40,10 @@ async def test_shared_sample_report_is_analysed(backend: str, tmp_path: Path, re
         async with http.get(f'{api.url}{result["report_url"]}') as r:
             assert r.status == 200 and r.content_type == 'application/pdf'
             assert (await r.read()).startswith(b'%PDF')
+        async with http.get(f'{api.url}/metrics') as r:
+            exposition = await r.text()
+        for secret in ('DUMMY', 'Hemoglobin', 'hemoglobin', '15.00', 'Vitamin D'):
+            assert secret not in exposition  # metrics carry counts and timings, never lab data
     api.stop()
     log_text = (tmp_path / 'logs' / 'blood_test_analyzer.log').read_text()
     assert body['job_id'] in log_text
