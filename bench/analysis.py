@@ -25,8 +25,8 @@ import aiohttp
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / 'tests'), str(ROOT)]
 
-from pdfs import simple_report  # noqa: E402
-from procs import Proc, service_env, submit, until_terminal  # noqa: E402
+from pdfs import simple_report
+from procs import Proc, service_env, submit, until_terminal
 
 SAMPLE = ROOT.parent / 'shared' / 'data' / 'blood_test_report.pdf'
 

@@ -25,9 +25,9 @@ import aiohttp
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / 'tests'), str(ROOT)]
 
-from pdfs import simple_report  # noqa: E402
-from procs import Proc, get_json, service_env  # noqa: E402
-from redis_server import RedisServer  # noqa: E402
+from pdfs import simple_report
+from procs import Proc, get_json, service_env
+from redis_server import RedisServer
 
 TERMINAL = {'completed', 'failed', 'cancelled'}
 

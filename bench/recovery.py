@@ -23,15 +23,15 @@ import aiohttp
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / 'tests'), str(ROOT)]
 
-from handlers import SleepTask  # noqa: E402
-from pdfs import simple_report  # noqa: E402
-from procs import Proc, get_json, poll, service_env, submit  # noqa: E402
-from redis_server import RedisServer  # noqa: E402
+from handlers import SleepTask
+from pdfs import simple_report
+from procs import Proc, get_json, poll, service_env, submit
+from redis_server import RedisServer
 
-from bloodq.config import Settings  # noqa: E402
-from bloodq.logs import setup_logging  # noqa: E402
-from bloodq.pool import WorkerPool  # noqa: E402
-from bloodq.queue.redis import RedisQueue, connect_redis  # noqa: E402
+from bloodq.config import Settings
+from bloodq.logs import setup_logging
+from bloodq.pool import WorkerPool
+from bloodq.queue.redis import RedisQueue, connect_redis
 
 
 async def kill_to_rerun(redis: RedisServer, lease_s: float) -> float:

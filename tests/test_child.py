@@ -7,7 +7,7 @@ import sys
 
 from conftest import ROOT
 
-SCRIPT = '''
+SCRIPT = """
 import resource, time
 from bloodq.child import _limit_cpu
 for _ in range(4):
@@ -17,12 +17,13 @@ for _ in range(4):
         pass
 soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
 print(soft, hard)
-'''
+"""
 
 
 def test_cpu_limit_moves_forward_job_after_job() -> None:
     """The per-job CPU limit can be set again after the child has used seconds of CPU (no ValueError)."""
-    run = subprocess.run([sys.executable, '-c', SCRIPT], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    run = subprocess.run([sys.executable, '-c', SCRIPT], capture_output=True, text=True, timeout=60, cwd=ROOT,
+                         check=False)
     assert run.returncode == 0, run.stderr
     soft, _ = (int(x) for x in run.stdout.split())
     assert 540 <= soft <= 545  # 90 % of the 600 s allowance, from the CPU already spent
