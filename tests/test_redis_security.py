@@ -15,6 +15,9 @@ from bloodq.errors import Unavailable
 from bloodq.queue import open_queue
 from bloodq.queue.redis import RedisQueue
 
+# the first run on a fresh machine installs Debian's redis-server (built with TLS)
+pytestmark = pytest.mark.timeout(900)
+
 
 def _tls_binary() -> str:
     """A redis-server built with TLS (Debian's); installed by the test setup when missing."""
@@ -26,8 +29,8 @@ def _tls_binary() -> str:
         return 'TLS support' not in probe.stdout + probe.stderr
     binary = shutil.which('redis-server')
     if not has_tls(binary):
-        subprocess.run(['apt-get', 'install', '-y', '-q', '--no-install-recommends', 'redis-server'],
-                       capture_output=True, timeout=600, check=False)
+        subprocess.run('apt-get update -q && apt-get install -y -q --no-install-recommends redis-server',
+                       shell=True, capture_output=True, timeout=900, check=False)
         binary = shutil.which('redis-server')
     if not has_tls(binary):
         pytest.fail('no redis-server with TLS support could be installed (apt-get install redis-server)')
