@@ -13,7 +13,7 @@ from bloodq.errors import BadRequest, PayloadTooLarge, Unprocessable
 from bloodq.jobs import Priority
 
 _TEXT_FIELDS = {'query': 4000, 'priority': 16, 'callback': 2048}
-_CHUNK = 64 * 1024
+_CHUNK = 1024 * 1024
 _MALFORMED = (ValueError, AssertionError, RuntimeError, LookupError, HttpProcessingError)
 _PDF_MAGIC = b'%PDF-'
 
