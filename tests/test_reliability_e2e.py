@@ -6,7 +6,6 @@ These tests run ``HANDLER=handlers:SleepTask`` so a job lasts as long as its que
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import time
@@ -123,7 +122,10 @@ async def test_grace_over_puts_the_job_back_at_the_head(tmp_path: Path, redis_se
         await until_status(http, api, long_job['job_id'], 'processing')
         _, behind = await submit(http, api.url, simple_report(), query='sleep:0')
         worker.send(signal.SIGTERM)
-        await asyncio.sleep(0.3)  # let the first signal register before the second
+        async def draining() -> bool:  # the first signal has registered before the second is sent
+            return 'pool_stopping' in [e['event'] for e in worker.log_events('worker.log')]
+
+        await poll(draining, 10, what='worker draining')
         stopped_at = time.monotonic()
         worker.send(signal.SIGTERM)
         assert worker.wait(20) == 0
@@ -185,9 +187,7 @@ async def test_redis_restart_with_aof_loses_no_accepted_job(fsync: str, tmp_path
         api = await launch(procs, 'main.py', tmp_path, env).ready()
         async with aiohttp.ClientSession() as http:
             ids = [(await submit(http, api.url, simple_report(), query='sleep:0'))[1]['job_id'] for _ in range(10)]
-            if fsync == 'everysec':
-                await asyncio.sleep(1.2)  # everysec may lose the last second: documented, so wait it out
-            server.stop()
+            server.stop()  # SIGTERM: the server fsyncs its AOF on the way down (a crash may lose ~1 s with everysec)
             server.start()
             launch(procs, 'worker.py', tmp_path, env)
             finals = [await until_terminal(http, api.url, i, timeout_s=30) for i in ids]
