@@ -6,9 +6,11 @@ These tests run ``HANDLER=handlers:SleepTask`` so a job lasts as long as its que
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -93,35 +95,37 @@ async def test_recovered_job_completes_once(tmp_path: Path, redis_server: RedisS
         assert stats['totals']['completed'] == 1 and stats['totals']['recovered'] == 1
 
 
-async def test_sigterm_lets_the_running_job_finish(tmp_path: Path, redis_server: RedisServer,
-                                                  procs: list[Proc]) -> None:
-    """SIGTERM: no new jobs are taken, the running one finishes within the grace, exit 0."""
-    env = env_for(redis_server, SHUTDOWN_GRACE_S=20)
+@contextlib.asynccontextmanager
+async def draining_worker(tmp_path: Path, redis: RedisServer, procs: list[Proc], grace_s: float,
+                          running_query: str) -> AsyncIterator[tuple[aiohttp.ClientSession, Proc, Proc, str, str]]:
+    """An API and one worker running a job (``running_query``) with another job waiting behind it."""
+    env = env_for(redis, SHUTDOWN_GRACE_S=grace_s)
     api = await launch(procs, 'main.py', tmp_path, env).ready()
     worker = launch(procs, 'worker.py', tmp_path, env)
     async with aiohttp.ClientSession() as http:
         await workers_live(http, api, 1)
-        _, running = await submit(http, api.url, simple_report(), query='sleep:2')
+        _, running = await submit(http, api.url, simple_report(), query=running_query)
         await until_status(http, api, running['job_id'], 'processing')
         _, waiting = await submit(http, api.url, simple_report(), query='sleep:0')
+        yield http, api, worker, running['job_id'], waiting['job_id']
+
+
+async def test_sigterm_lets_the_running_job_finish(tmp_path: Path, redis_server: RedisServer,
+                                                  procs: list[Proc]) -> None:
+    """SIGTERM: no new jobs are taken, the running one finishes within the grace, exit 0."""
+    async with draining_worker(tmp_path, redis_server, procs, 20, 'sleep:2') as (http, api, worker, running, waiting):
         worker.send(signal.SIGTERM)
         assert worker.wait(30) == 0
-        assert (await job_state(http, api, running['job_id']))['status'] == 'completed'
-        assert (await job_state(http, api, waiting['job_id']))['status'] == 'queued'
+        assert (await job_state(http, api, running))['status'] == 'completed'
+        assert (await job_state(http, api, waiting))['status'] == 'queued'
 
 
 async def test_grace_over_puts_the_job_back_at_the_head(tmp_path: Path, redis_server: RedisServer,
                                                        procs: list[Proc]) -> None:
     """A job still running when the grace ends goes back to the head of the queue; a second SIGTERM hurries."""
-    env = env_for(redis_server, SHUTDOWN_GRACE_S=60)
-    api = await launch(procs, 'main.py', tmp_path, env).ready()
-    worker = launch(procs, 'worker.py', tmp_path, env)
-    async with aiohttp.ClientSession() as http:
-        await workers_live(http, api, 1)
-        _, long_job = await submit(http, api.url, simple_report(), query='sleep:60')
-        await until_status(http, api, long_job['job_id'], 'processing')
-        _, behind = await submit(http, api.url, simple_report(), query='sleep:0')
+    async with draining_worker(tmp_path, redis_server, procs, 60, 'sleep:60') as (http, api, worker, long_job, behind):
         worker.send(signal.SIGTERM)
+
         async def draining() -> bool:  # the first signal has registered before the second is sent
             return 'pool_stopping' in [e['event'] for e in worker.log_events('worker.log')]
 
@@ -130,9 +134,9 @@ async def test_grace_over_puts_the_job_back_at_the_head(tmp_path: Path, redis_se
         worker.send(signal.SIGTERM)
         assert worker.wait(20) == 0
         assert time.monotonic() - stopped_at < 10
-        state = await job_state(http, api, long_job['job_id'])
+        state = await job_state(http, api, long_job)
         assert state['status'] == 'queued' and state['position_in_queue'] == 1
-        assert (await job_state(http, api, behind['job_id']))['position_in_queue'] == 2
+        assert (await job_state(http, api, behind))['position_in_queue'] == 2
 
 
 async def test_cancel_stops_a_running_job_on_another_process(tmp_path: Path, redis_server: RedisServer,

@@ -6,6 +6,7 @@ import math
 import time
 from typing import Any
 
+import orjson
 from aiohttp import web
 
 from bloodq import metrics
@@ -38,8 +39,6 @@ def _settings(request: web.Request) -> Settings:
 
 
 def json(data: Any, status: int = 200, **kwargs: Any) -> web.Response:
-    import orjson
-
     return web.Response(body=orjson.dumps(data), status=status, content_type='application/json', **kwargs)
 
 

@@ -74,22 +74,13 @@ class Queue(ABC):
 
     # --- producer side -----------------------------------------------------------------
 
-    async def enqueue(
-        self,
-        upload: bytes,
-        *,
-        query: str,
-        file_name: str,
-        priority: Priority = Priority.NORMAL,
-        request_id: str = '',
-        callback: str = '',
-    ) -> Job:
+    async def enqueue(self, upload: bytes, **fields: Any) -> Job:
         """Store the upload and its job record, then make the job claimable.
 
-        Raises :class:`~bloodq.errors.QueueFull` when ``max_queue_size`` jobs wait.
+        ``fields`` are :meth:`enqueue_once`'s keywords. Raises :class:`~bloodq.errors.QueueFull`
+        when ``max_queue_size`` jobs wait.
         """
-        job, _ = await self.enqueue_once(upload, query=query, file_name=file_name, priority=priority,
-                                         request_id=request_id, callback=callback)
+        job, _ = await self.enqueue_once(upload, **fields)
         return job
 
     async def enqueue_once(
