@@ -8,6 +8,7 @@ body; control frames are JSON, the PDF and the report are raw bytes.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import resource
 import struct
@@ -43,8 +44,8 @@ def _limit_cpu(seconds: float) -> None:
     ends as ``pdf_too_complex`` (permanent) rather than as a timeout that would be retried.
     """
     used = resource.getrusage(resource.RUSAGE_SELF)
-    spent = int(used.ru_utime + used.ru_stime)
-    soft = spent + max(int(seconds * 0.9), 1)
+    # RLIMIT_CPU counts whole seconds: round up, or a child that has spent 1.9 s gets 0.1 s, not 1 s
+    soft = math.ceil(used.ru_utime + used.ru_stime + max(seconds * 0.9, 1.0))
     # only the soft limit moves: a lowered hard limit could never be raised again for the next job
     _, hard = resource.getrlimit(resource.RLIMIT_CPU)
     resource.setrlimit(resource.RLIMIT_CPU, (soft if hard == resource.RLIM_INFINITY else min(soft, hard), hard))
