@@ -1,5 +1,7 @@
 """The analysis child: reads jobs as frames on stdin, writes progress and results on stdout.
 
+A job is an upload to analyse or (``kind: render``) a stored result whose report PDF is wanted.
+
 It runs under resource limits (address space, CPU time per job) so a hostile PDF can only
 take this process down, never its parent. Frames are a 4-byte big-endian length then the
 body; control frames are JSON, the PDF and the report are raw bytes.
@@ -57,6 +59,7 @@ def serve(inp: BinaryIO, out: BinaryIO, memory_mb: int) -> None:
         limit = memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     from bloodq.analysis.pipeline import analyse  # after the limits, so imports count too
+    from bloodq.report import render_report
 
     write_frame(out, orjson.dumps({'type': 'ready', 'pid': os.getpid()}))
     while True:
@@ -70,9 +73,14 @@ def serve(inp: BinaryIO, out: BinaryIO, memory_mb: int) -> None:
         def progress(stage: str, pct: int) -> None:
             write_frame(out, orjson.dumps({'type': 'progress', 'stage': stage, 'progress': pct}))
 
+        result: dict[str, Any]
         try:
-            result, report = analyse(pdf, query=meta['query'], file_name=meta['file_name'],
-                                     max_pages=meta['max_pages'], progress=progress)
+            if meta.get('kind') == 'render':  # the body is a stored result: draw its report PDF
+                result, report = {}, render_report(orjson.loads(pdf))
+            else:
+                result, report = analyse(pdf, query=meta['query'], file_name=meta['file_name'],
+                                         max_pages=meta['max_pages'], progress=progress,
+                                         render=meta.get('render', True))
             done = orjson.dumps({'type': 'done', 'result': result})
         except JobFailure as exc:
             write_frame(out, orjson.dumps({'type': 'error', **exc.to_dict()}))

@@ -56,6 +56,7 @@ class Settings:
     metrics_token: str = ''  #: optional separate token accepted on /metrics
     metrics_port: int = 0  #: worker.py serves /metrics here when set (the API serves it on PORT)
     metrics_host: str = '127.0.0.1'
+    report_pdf: str = 'on_demand'  #: on_demand (drawn at the first GET, then kept) | eager (drawn with the analysis)
     handler: str = 'bloodq.tasks:AnalysisTask'  #: ``module:factory`` run for each job (benchmarks swap it)
 
     @property
@@ -104,5 +105,7 @@ class Settings:
             raise ConfigError('LEASE_S and JOB_TIMEOUT must be positive')
         if self.embedded_workers < 0 or self.worker_count < 1:
             raise ConfigError('EMBEDDED_WORKERS must be >= 0 and WORKER_COUNT >= 1')
+        if self.report_pdf not in ('on_demand', 'eager'):
+            raise ConfigError(f'REPORT_PDF must be on_demand or eager, not {self.report_pdf!r}')
         if not self.queue_name or any(c in self.queue_name for c in ' {}*?'):
             raise ConfigError('QUEUE_NAME must be a plain name')

@@ -1,10 +1,13 @@
-"""bloodq's one job: analyse an uploaded report in a child process."""
+"""bloodq's work in child processes: analyse an uploaded report, and draw a report PDF on demand."""
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 from collections.abc import Callable
 from typing import Any
+
+import orjson
 
 from bloodq.config import Settings
 from bloodq.errors import JobFailure
@@ -20,21 +23,55 @@ class AnalysisTask:
     def __init__(self, queue: Queue, settings: Settings) -> None:
         self.queue = queue
         self.child = AnalysisChild(settings)
+        self.eager = settings.report_pdf == 'eager'
 
     async def __call__(self, job: Job, ctx: JobContext) -> tuple[dict[str, Any], bytes | None]:
         pdf = await self.queue.get_upload(job.id)
         if pdf is None:
             raise JobFailure('the upload is no longer stored', code='upload_missing')
-        meta = {'job_id': job.id, 'query': job.query, 'file_name': job.file_name}
+        meta = {'job_id': job.id, 'query': job.query, 'file_name': job.file_name, 'render': self.eager}
         result, report = await self.child.run(meta, pdf, ctx.progress)
         result['report_url'] = f'/jobs/{job.id}/report.pdf'
-        return result, report
+        return result, report  # b'' unless eager: drawn when first asked for (ReportRenderer)
 
     async def warm(self) -> None:
         await self.child.ensure_started()
 
     async def close(self) -> None:
         await self.child.stop()
+
+
+class ReportRenderer:
+    """Draws the report PDF of a completed job from its stored result, once, in a child of its own.
+
+    With ``REPORT_PDF=on_demand`` the analysis skips rendering (as costly as the text extraction),
+    so only the reports somebody opens are drawn. The drawing is kept with the job, so later
+    requests, and other API processes, read it back instead of drawing it again.
+    """
+
+    def __init__(self, queue: Queue, settings: Settings) -> None:
+        self.queue = queue
+        self.child = AnalysisChild(settings)
+        self._lock = asyncio.Lock()  # one child, one drawing at a time
+
+    async def report(self, job: Job) -> bytes:
+        """The stored report of ``job`` (completed), drawn and kept first when there is none."""
+        async with self._lock:
+            stored = await self.queue.get_report(job.id)
+            if stored is not None:
+                return stored  # drawn while this request waited for the lock
+            _, report = await self.child.run({'kind': 'render', 'job_id': job.id}, orjson.dumps(job.result),
+                                             _no_progress)
+            # under the lock, so a request waiting for it finds the stored copy
+            await self.queue.store_report(job.id, report)
+        return report
+
+    async def close(self) -> None:
+        await self.child.stop()
+
+
+async def _no_progress(stage: str, progress: int) -> None:
+    return None
 
 
 def handler_factory(queue: Queue, settings: Settings) -> Callable[[], Handler]:

@@ -51,6 +51,22 @@ async def test_complete_stores_result_and_report_and_drops_upload(queue: Queue) 
     assert await queue.get_upload(job.id) is None
 
 
+async def test_report_drawn_later_is_kept_only_for_a_completed_job(queue: Queue) -> None:
+    """Completing with report b'' promises a report; store_report keeps it for a completed job, never for others."""
+    waiting = await submit(queue)
+    assert not await queue.store_report(waiting.id, b'%PDF early')
+    assert await queue.get_report(waiting.id) is None
+    [claimed] = await queue.claim('w', 1)
+    assert await queue.complete(claimed, {'status': 'success'}, b'')
+    done = await queue.get(waiting.id)
+    assert done is not None and done.has_report and await queue.get_report(waiting.id) is None
+    assert await queue.store_report(waiting.id, b'%PDF later')
+    assert await queue.get_report(waiting.id) == b'%PDF later'
+    await queue.delete(waiting.id)
+    assert not await queue.store_report(waiting.id, b'%PDF too late')
+    assert await queue.get_report(waiting.id) is None
+
+
 async def test_stale_attempt_cannot_overwrite_the_current_one(queue: Queue, settings) -> None:  # type: ignore[no-untyped-def]
     """After a lease lapses and the job is re-claimed, the old token is refused everywhere."""
     job = await submit(queue)

@@ -103,6 +103,48 @@ async def test_standalone_workers_consume_and_stop_cleanly(tmp_path: Path, redis
         assert 'pool_started' in events and 'pool_stopped' in events
 
 
+async def test_report_pdf_is_drawn_once_on_demand_and_shared_by_api_processes(
+        tmp_path: Path, redis_server: RedisServer, procs: list[Proc]) -> None:
+    """REPORT_PDF=on_demand: worker.py skips rendering; the first GET draws the PDF and every API process serves that copy."""
+    env = service_env('redis', redis_server, EMBEDDED_WORKERS=0, WORKER_COUNT=1)
+    (tmp_path / 'a').mkdir()
+    (tmp_path / 'b').mkdir()
+    first = await launch(procs, 'main.py', tmp_path / 'a', env).ready()
+    second = await launch(procs, 'main.py', tmp_path / 'b', env).ready()
+    launch(procs, 'worker.py', tmp_path, env)
+    async with aiohttp.ClientSession() as http:
+        _, body = await submit(http, first.url, simple_report())
+        done = await until_terminal(http, first.url, body['job_id'])
+        assert done['status'] == 'completed' and done['report_url'] == f'/jobs/{body["job_id"]}/report.pdf'
+        assert 'rendering' not in done['result']['stage_timings_s']
+        async with http.get(f'{first.url}{done["report_url"]}') as r:
+            assert r.status == 200 and r.content_type == 'application/pdf'
+            drawn = await r.read()
+        async with http.get(f'{second.url}{done["report_url"]}') as r:
+            assert r.status == 200 and await r.read() == drawn
+        drew = [[e for e in p.log_events('blood_test_analyzer.log') if e['event'] == 'child_started'] for p in (first, second)]
+        assert len(drew[0]) == 1 and drew[1] == []  # the second process read the stored copy
+        async with http.delete(f'{second.url}/jobs/{body["job_id"]}') as r:
+            assert r.status == 200
+        async with http.get(f'{first.url}{done["report_url"]}') as r:
+            assert r.status == 404
+
+
+async def test_report_pdf_eager_is_drawn_with_the_analysis(tmp_path: Path, procs: list[Proc]) -> None:
+    """REPORT_PDF=eager: the worker renders with the analysis and the stored PDF is served as is."""
+    api = await launch(procs, 'main.py', tmp_path, service_env('memory', None, REPORT_PDF='eager')).ready()
+    async with aiohttp.ClientSession() as http:
+        _, body = await submit(http, api.url, simple_report())
+        done = await until_terminal(http, api.url, body['job_id'])
+        assert done['status'] == 'completed' and 'rendering' in done['result']['stage_timings_s']
+        reads = []
+        for _ in range(2):
+            async with http.get(f'{api.url}{done["report_url"]}') as r:
+                assert r.status == 200
+                reads.append(await r.read())
+        assert reads[0].startswith(b'%PDF') and reads[0] == reads[1]
+
+
 async def test_worker_without_redis_exits_nonzero_with_one_line(tmp_path: Path, procs: list[Proc]) -> None:
     """worker.py refuses to run without Redis, saying why in one line (systemd restarts it)."""
     env = service_env('redis', None, REDIS_URL='redis://127.0.0.1:1/0')

@@ -18,8 +18,10 @@ Progress = Callable[[str, int], None]
 STAGES = (('extracting', 5), ('parsing', 50), ('interpreting', 65), ('rendering', 80))
 
 
-def analyse(pdf: bytes, *, query: str, file_name: str, max_pages: int, progress: Progress) -> tuple[dict[str, Any], bytes]:
-    """Extract, parse, interpret and render; returns the result dict and the report PDF.
+def analyse(pdf: bytes, *, query: str, file_name: str, max_pages: int, progress: Progress,
+            render: bool = True) -> tuple[dict[str, Any], bytes]:
+    """Extract, parse, interpret and (with ``render``) render; returns the result dict and the report PDF
+    (empty when not rendered: it is then drawn from the stored result when first asked for).
 
     Raises the :class:`~bloodq.errors.PdfError` subclasses for unreadable input.
     """
@@ -43,9 +45,13 @@ def analyse(pdf: bytes, *, query: str, file_name: str, max_pages: int, progress:
     meaning = interpret(parsed, query)
     result = compose_result(parsed, meaning, query=query, file_name=file_name,
                             processing_time_s=time.perf_counter() - started)
-    stage(3)
-    report = render_report(result)
-    timings['rendering'] = round(time.perf_counter() - mark, 4)
+    report = b''
+    if render:
+        stage(3)
+        report = render_report(result)
+        timings['rendering'] = round(time.perf_counter() - mark, 4)
+    else:
+        timings['interpreting'] = round(time.perf_counter() - mark, 4)
     result['processing_time'] = round(time.perf_counter() - started, 3)
     result['stage_timings_s'] = timings
     return result, report

@@ -13,13 +13,13 @@ from aiohttp import web
 
 from bloodq import metrics
 from bloodq.api import dashboard
-from bloodq.api.routes import QUEUE, REQUEST_ID, SETTINGS, STARTED, json, routes
+from bloodq.api.routes import QUEUE, RENDERER, REQUEST_ID, SETTINGS, STARTED, json, routes
 from bloodq.config import Settings
 from bloodq.errors import BloodqError, Unauthorized
 from bloodq.logs import get_logger
 from bloodq.pool import WorkerPool
 from bloodq.queue import BACKEND_ERRORS, open_queue
-from bloodq.tasks import handler_factory
+from bloodq.tasks import ReportRenderer, handler_factory
 
 log = get_logger('bloodq.api')
 access_log = get_logger('bloodq.access')
@@ -104,6 +104,13 @@ async def _queue_ctx(app: web.Application) -> AsyncIterator[None]:
     await app[QUEUE].close()
 
 
+async def _renderer_ctx(app: web.Application) -> AsyncIterator[None]:
+    # its child starts at the first report asked for: API processes that serve none never pay for one
+    app[RENDERER] = ReportRenderer(app[QUEUE], app[SETTINGS])
+    yield
+    await app[RENDERER].close()
+
+
 async def _pool_ctx(app: web.Application) -> AsyncIterator[None]:
     settings, queue = app[SETTINGS], app[QUEUE]
     if settings.embedded_workers <= 0:
@@ -138,7 +145,7 @@ def create_app(settings: Settings) -> web.Application:
     app = web.Application(middlewares=[errors_and_access_log], client_max_size=settings.max_upload_bytes + 1024**2)
     app[SETTINGS] = settings
     app[STARTED] = time.monotonic()
-    app.cleanup_ctx.extend([_queue_ctx, _upkeep_ctx, _pool_ctx])
+    app.cleanup_ctx.extend([_queue_ctx, _renderer_ctx, _upkeep_ctx, _pool_ctx])
     app.add_routes(routes)
     app.add_routes(dashboard.routes)
     return app

@@ -16,6 +16,7 @@ from bloodq.config import Settings
 from bloodq.errors import BadRequest, NotFound, Unprocessable
 from bloodq.jobs import Job, JobStatus, iso, now_ms
 from bloodq.queue.base import Queue
+from bloodq.tasks import ReportRenderer
 from bloodq.webhooks import check_callback
 
 routes = web.RouteTableDef()
@@ -23,6 +24,7 @@ routes = web.RouteTableDef()
 QUEUE = web.AppKey('queue', Queue)
 SETTINGS = web.AppKey('settings', Settings)
 STARTED = web.AppKey('started', float)
+RENDERER = web.AppKey('renderer', ReportRenderer)
 REQUEST_ID = web.RequestKey('request_id', str)
 
 #: used for estimates until the queue has timed a few real jobs
@@ -170,6 +172,8 @@ async def report(request: web.Request) -> web.Response:
     queue = _queue(request)
     job = await queue.require(request.match_info['job_id'])
     data = await queue.get_report(job.id) if job.has_report else None
+    if data is None and job.has_report and job.status is JobStatus.COMPLETED and job.result is not None:
+        data = await request.app[RENDERER].report(job)  # REPORT_PDF=on_demand: drawn at the first request
     if data is None:
         raise NotFound(f'job is {job.status.value}; the report exists once it has completed', code='no_report')
     return web.Response(body=data, content_type='application/pdf',

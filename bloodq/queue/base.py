@@ -134,7 +134,11 @@ class Queue(ABC):
         return await self._touch(job, int(self.settings.lease_s * 1000), stage, progress)
 
     async def complete(self, job: Job, result: dict[str, Any], report: bytes | None) -> bool:
-        """Finish the attempt as completed; False when the attempt was no longer current."""
+        """Finish the attempt as completed; False when the attempt was no longer current.
+
+        ``report`` is the report PDF, ``b''`` when it is to be drawn when first asked for
+        (then kept by :meth:`store_report`), or None when the job has none.
+        """
         ok = await self._finish(job, JobStatus.COMPLETED, result=orjson.dumps(result), report=report)
         self._log_finish(job, JobStatus.COMPLETED, ok)
         if ok:
@@ -302,6 +306,10 @@ class Queue(ABC):
     @abstractmethod
     async def get_report(self, job_id: str) -> bytes | None:
         """The rendered report PDF of a completed job."""
+
+    @abstractmethod
+    async def store_report(self, job_id: str, report: bytes) -> bool:
+        """Keep a report drawn after the job completed, for as long as its record; False when it is gone."""
 
     @abstractmethod
     async def position(self, job: Job) -> int | None:

@@ -148,7 +148,8 @@ if cur[3] == '1' then return 'cancel' end
 return 'ok'
 """
 
-# ARGV: 3 id, 4 token, 5 status, 6 error json or '', 7 ttl s, 8 result or '', 9 report or ''
+# ARGV: 3 id, 4 token, 5 status, 6 error json or '', 7 ttl s, 8 result or '', 9 report or '',
+# 10 '1' = the job has a report (stored now, or drawn from the result when first asked for: STORE_REPORT)
 FINISH = COMMON + r"""
 local id = ARGV[3]
 local jk = P .. 'job:' .. id
@@ -160,11 +161,23 @@ if started and ARGV[5] == 'completed' then
   redis.call('LTRIM', P .. 'durations', 0, 99)
 end
 if ARGV[8] ~= '' then redis.call('SET', P .. 'result:' .. id, ARGV[8], 'EX', ttl) end
-if ARGV[9] ~= '' then
-  redis.call('SET', P .. 'report:' .. id, ARGV[9], 'EX', ttl)
-  redis.call('HSET', jk, 'has_report', 1)
-end
+if ARGV[9] ~= '' then redis.call('SET', P .. 'report:' .. id, ARGV[9], 'EX', ttl) end
+if ARGV[10] == '1' then redis.call('HSET', jk, 'has_report', 1) end
 finish(id, jk, ARGV[5], ARGV[6], ttl, now)
+return 1
+"""
+
+# ARGV: 3 id, 4 report. A report drawn on demand, kept as long as the job's record; 0 when the job is gone.
+STORE_REPORT = COMMON + r"""
+local jk = P .. 'job:' .. ARGV[3]
+if redis.call('HGET', jk, 'status') ~= 'completed' then return 0 end
+local ttl = redis.call('PTTL', jk)
+if ttl == -2 then return 0 end
+if ttl > 0 then
+  redis.call('SET', P .. 'report:' .. ARGV[3], ARGV[4], 'PX', ttl)
+else
+  redis.call('SET', P .. 'report:' .. ARGV[3], ARGV[4])
+end
 return 1
 """
 

@@ -157,6 +157,7 @@ class MemoryQueue(Queue):
             self.durations_ms.append(now_ms() - current.started_ms)
         if report is not None:
             current.has_report = True
+        if report:
             if self.journal is not None:
                 self.journal.save_report(job.id, report)
             else:
@@ -221,6 +222,19 @@ class MemoryQueue(Queue):
         if self.journal is not None and job_id in self.jobs:
             return await asyncio.to_thread(self.journal.load_report, job_id)
         return self.reports.get(job_id)
+
+    async def store_report(self, job_id: str, report: bytes) -> bool:
+        current = self.jobs.get(job_id)
+        if current is None or current.status is not JobStatus.COMPLETED:
+            return False
+        if self.journal is None:
+            self.reports[job_id] = report
+        else:
+            await asyncio.to_thread(self.journal.save_report, job_id, report)
+            if job_id not in self.jobs:  # deleted while the file was written
+                await asyncio.to_thread(self.journal.delete, job_id)
+                return False
+        return True
 
     async def position(self, job: Job) -> int | None:
         ahead = 0

@@ -60,6 +60,7 @@ class RedisQueue(Queue):
         self._scripts = {
             name: self.r.register_script(getattr(lua, name))
             for name in ('ENQUEUE', 'CLAIM', 'TOUCH', 'FINISH', 'REQUEUE', 'CANCEL', 'DELETE', 'REVIVE', 'SWEEP',
+                         'STORE_REPORT',
                          'REGISTER', 'STATS', 'WEBHOOK_CLAIM', 'WEBHOOK_DONE')
         }
         self._listen = listen
@@ -191,7 +192,7 @@ class RedisQueue(Queue):
     ) -> bool:
         err = orjson.dumps(error) if error else b''
         done = await self._run('FINISH', job.id, job.token, status.value, err, self.settings.result_ttl_s,
-                               result or b'', report or b'')
+                               result or b'', report or b'', '0' if report is None else '1')
         return bool(done)
 
     async def _requeue(self, job: Job, *, run_at_ms: int, error: dict[str, str] | None) -> bool:
@@ -233,6 +234,9 @@ class RedisQueue(Queue):
     async def get_report(self, job_id: str) -> bytes | None:
         data: bytes | None = await self.r.get(f'{self.prefix}report:{job_id}')
         return data
+
+    async def store_report(self, job_id: str, report: bytes) -> bool:
+        return bool(await self._run('STORE_REPORT', job_id, report))
 
     def _list_key(self, priority: Priority) -> str:
         return self.settings.queue_name if priority is Priority.NORMAL else f'{self.prefix}{priority.value}'
