@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from fpdf import FPDF
+from fpdf.fonts import TTFFont
 
 FONT_DIR = Path(__file__).resolve().parent / 'fonts'
 FAMILY = 'dejavu'
@@ -48,6 +49,8 @@ class ReportPDF(FPDF):
         self.add_font(FAMILY, '', str(FONT_DIR / 'DejaVuSans.ttf'))
         self.add_font(FAMILY, 'B', str(FONT_DIR / 'DejaVuSans-Bold.ttf'))
         for font in self.fonts.values():
+            if not isinstance(font, TTFFont):
+                continue
             # the subset keeps glyphs as they are: recomputing their bounding boxes would decode and
             # re-encode every outline (a third of the rendering time) to get the same numbers back
             font.ttfont.recalcBBoxes = False

@@ -67,7 +67,8 @@ end
 """
 
 # ARGV: 3 id, 4 priority, 5 max waiting (-1: adopting a spooled job, no limit, once only),
-# 6 upload, 7 created ms (0: now), 8 idempotency key hash ('' none), 9 ttl s, 10.. field/value pairs.
+# 6 upload, 7 created ms (0: now), 8 idempotency key hash ('' none), 9 ttl s,
+# 10 JSON array [query, file_name, file_size_bytes, request_id, callback].
 # Returns the created ms, -1 when full, 0 when already adopted, or the id of the job a key already names.
 ENQUEUE = COMMON + r"""
 local id = ARGV[3]
@@ -87,7 +88,10 @@ else
 end
 local now = tonumber(ARGV[7])
 if now == 0 then now = now_ms() end
-redis.call('HSET', jk, 'created_ms', now, 'updated_ms', now, unpack(ARGV, 10))
+local f = cjson.decode(ARGV[10])
+redis.call('HSET', jk, 'id', id, 'priority', ARGV[4], 'status', 'queued', 'attempts', 0, 'failures', 0,
+           'created_ms', now, 'updated_ms', now, 'query', f[1], 'file_name', f[2], 'file_size_bytes', f[3],
+           'request_id', f[4], 'callback', f[5])
 if idem ~= '' then redis.call('SET', P .. 'idem:' .. idem, id, 'EX', ARGV[9]) end
 redis.call('SET', P .. 'upload:' .. id, ARGV[6])
 redis.call('RPUSH', list_key(ARGV[4]), id)
