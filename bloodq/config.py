@@ -24,6 +24,7 @@ class Settings:
     host: str = '127.0.0.1'
     port: int = 8000
     redis_url: str = 'redis://localhost:6379/0'
+    redis_max_connections: int = 64  #: per process; past it commands wait for a free connection
     queue_backend: str = 'auto'  #: auto | redis | memory
     queue_name: str = 'blood_analysis_queue'
     embedded_workers: int = os.cpu_count() or 1
@@ -105,6 +106,8 @@ class Settings:
             raise ConfigError('LEASE_S and JOB_TIMEOUT must be positive')
         if self.embedded_workers < 0 or self.worker_count < 1:
             raise ConfigError('EMBEDDED_WORKERS must be >= 0 and WORKER_COUNT >= 1')
+        if self.redis_max_connections < 4:
+            raise ConfigError('REDIS_MAX_CONNECTIONS must be at least 4 (pub/sub and blocking waits hold one each)')
         if self.report_pdf not in ('on_demand', 'eager'):
             raise ConfigError(f'REPORT_PDF must be on_demand or eager, not {self.report_pdf!r}')
         if not self.queue_name or any(c in self.queue_name for c in ' {}*?'):

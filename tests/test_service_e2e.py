@@ -67,6 +67,23 @@ async def test_concurrent_uploads_get_distinct_ids_and_all_complete(
         assert stats['backend'] == backend and stats['jobs_by_status']['completed'] == count
 
 
+async def test_more_concurrent_uploads_than_redis_connections_wait_instead_of_spooling(
+        tmp_path: Path, redis_server: RedisServer, procs: list[Proc]) -> None:
+    """Uploads beyond REDIS_MAX_CONNECTIONS queue for a connection: all land in Redis, none in the outage spool."""
+    env = service_env('redis', redis_server, EMBEDDED_WORKERS=1, REDIS_MAX_CONNECTIONS=4, MAX_QUEUE_SIZE=1000,
+                      HANDLER='handlers:SleepTask')
+    api = await launch(procs, 'main.py', tmp_path, env).ready()
+    pdf = simple_report(pages=40)
+    async with aiohttp.ClientSession() as http:
+        accepted = await asyncio.gather(*(submit(http, api.url, pdf, query='sleep:0') for _ in range(60)))
+        assert [status for status, _ in accepted] == [202] * 60
+        _, stats = await get_json(http, f'{api.url}/queue/stats')
+        assert stats['status'] == 'healthy' and not stats['spooled']
+    api.stop()
+    events = {e['event'] for e in api.log_events('blood_test_analyzer.log')}
+    assert 'job_spooled_redis_unreachable' not in events
+
+
 async def test_jobs_queued_in_redis_survive_a_restart_of_main(tmp_path: Path, redis_server: RedisServer,
                                                              procs: list[Proc]) -> None:
     """Jobs accepted while no worker runs are processed after main.py is killed and restarted."""

@@ -38,9 +38,17 @@ _POISON_ERROR = orjson.dumps({'code': 'poison', 'message': 'the job stopped its 
 _LAPSED_ERROR = orjson.dumps({'code': 'lease_expired', 'message': 'its worker stopped answering'})
 
 
-def connect_redis(url: str, **kwargs: Any) -> aioredis.Redis:
-    """A client for ``url`` (``redis://``, ``rediss://``, passwords and ACL users in the URL)."""
-    return aioredis.from_url(url, socket_connect_timeout=2, socket_timeout=15, health_check_interval=15, **kwargs)
+def connect_redis(url: str, max_connections: int = 64, **kwargs: Any) -> aioredis.Redis:
+    """A client for ``url`` (``redis://``, ``rediss://``, passwords and ACL users in the URL).
+
+    Its pool blocks when all ``max_connections`` are busy: redis-py's default pool raises
+    MaxConnectionsError at 100, which 100 concurrent uploads reached, and that error reads as
+    "Redis unreachable" (every upload then went to the outage spool).
+    """
+    pool = aioredis.BlockingConnectionPool.from_url(
+        url, max_connections=max_connections, timeout=10, socket_connect_timeout=2, socket_timeout=15,
+        health_check_interval=15, **kwargs)
+    return aioredis.Redis.from_pool(pool)
 
 
 class RedisQueue(Queue):
@@ -53,7 +61,7 @@ class RedisQueue(Queue):
         super().__init__(settings)
         self.spool = spool  #: where accepted uploads wait while Redis is out of reach
         # redis-py's return types are unions of every RESP shape; we know each command's reply
-        self.r: Any = client or connect_redis(settings.redis_url)
+        self.r: Any = client or connect_redis(settings.redis_url, settings.redis_max_connections)
         self.prefix = settings.key_prefix
         self._base_args = (self.prefix, settings.queue_name)
         self._scripts = {
