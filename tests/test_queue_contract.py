@@ -51,6 +51,17 @@ async def test_complete_stores_result_and_report_and_drops_upload(queue: Queue) 
     assert await queue.get_upload(job.id) is None
 
 
+async def test_position_counts_higher_priorities_first_and_ends_when_claimed(queue: Queue) -> None:
+    """position() is 1-based in claim order: high before normal before low; None once the job is claimed."""
+    normal = [await submit(queue) for _ in range(3)]
+    low = await submit(queue, Priority.LOW)
+    high = await submit(queue, Priority.HIGH)
+    assert [await queue.position(j) for j in (high, *normal, low)] == [1, 2, 3, 4, 5]
+    [first] = await queue.claim('w', 1)
+    assert first.id == high.id and await queue.position(high) is None
+    assert await queue.position(normal[0]) == 1
+
+
 async def test_report_drawn_later_is_kept_only_for_a_completed_job(queue: Queue) -> None:
     """Completing with report b'' promises a report; store_report keeps it for a completed job, never for others."""
     waiting = await submit(queue)

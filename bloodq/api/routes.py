@@ -46,7 +46,7 @@ def json(data: Any, status: int = 200, **kwargs: Any) -> web.Response:
 
 async def _estimates(queue: Queue, position: int | None) -> dict[str, Any]:
     """Expected wait from recent job durations and the live consumer count."""
-    stats = await queue.stats()
+    stats = await queue.recent_stats()
     recent = stats['recent_durations_ms']
     job_s = (sum(recent) / len(recent) / 1000) if recent else DEFAULT_JOB_S
     consumers = max(stats['workers'], 1)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import random
+import time
 from abc import ABC, abstractmethod
 from enum import StrEnum
 from typing import Any, ClassVar
@@ -50,6 +51,7 @@ class Queue(ABC):
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._waiters: dict[str, list[asyncio.Future[None]]] = {}
+        self._stats_cache: tuple[float, dict[str, Any]] | None = None
 
     # --- lifecycle -----------------------------------------------------------------------
 
@@ -322,6 +324,13 @@ class Queue(ABC):
     @abstractmethod
     async def stats(self) -> dict[str, Any]:
         """Counts and timings for ``/queue/stats``."""
+
+    async def recent_stats(self, max_age_s: float = 1.0) -> dict[str, Any]:
+        """:meth:`stats` read at most ``max_age_s`` ago: estimates on every submit need no fresher figures."""
+        now = time.monotonic()
+        if self._stats_cache is None or now - self._stats_cache[0] > max_age_s:
+            self._stats_cache = (now, await self.stats())
+        return self._stats_cache[1]
 
     async def sweep(self) -> list[str]:
         """Recover jobs whose lease lapsed (requeue, or fail as ``poison``); prune expired."""

@@ -253,14 +253,14 @@ class RedisQueue(Queue):
             return None
 
     async def _position(self, job: Job) -> int | None:
-        ahead = 0
-        for priority in PRIORITIES:
-            key = self._list_key(priority)
-            if priority is job.priority:
-                index = await self.r.lpos(key, job.id)
-                return None if index is None else ahead + int(index) + 1
-            ahead += int(await self.r.llen(key))
-        return None
+        mine = PRIORITIES.index(job.priority)
+        async with self.r.pipeline(transaction=False) as pipe:
+            for priority in PRIORITIES[:mine]:
+                pipe.llen(self._list_key(priority))
+            # searched from the tail: a job just submitted is found at once, whatever waits ahead of it
+            pipe.lpos(self._list_key(job.priority), job.id, rank=-1)
+            *ahead, index = _cancel_check(await pipe.execute())
+        return None if index is None else sum(int(n) for n in ahead) + int(index) + 1
 
     async def list_jobs(self, status: JobStatus | None, limit: int, cursor: int | None) -> tuple[list[Job], int | None]:
         key = f'{self.prefix}idx:{status.value if status else "all"}'
