@@ -126,3 +126,30 @@ def test_mutated_pdfs_raise_only_bloodq_errors(data: st.DataObject) -> None:
     except BloodqError:
         return
     assert isinstance(pages, list)
+
+
+def test_each_font_is_parsed_once_per_document_with_the_same_text() -> None:
+    """Within fonts_parsed_once, pypdf builds one Font per font dictionary, not one per page; text is unchanged."""
+    from pypdf.generic._font import Font
+
+    from bloodq.analysis.pypdf_fonts import fonts_parsed_once
+
+    data = _pdf(pages=6)
+    original = Font.__dict__['from_font_resource']
+    built: list[object] = []
+
+    def counting(cls: type, font_dict: object) -> object:
+        built.append(font_dict)
+        return original.__func__(cls, font_dict)
+
+    Font.from_font_resource = classmethod(counting)
+    try:
+        plain = [p.extract_text() for p in PdfReader(io.BytesIO(data)).pages]
+        per_page = len(built)
+        built.clear()
+        with fonts_parsed_once():
+            shared = [p.extract_text() for p in PdfReader(io.BytesIO(data)).pages]
+        assert Font.__dict__['from_font_resource'].__func__ is counting  # put back as it was
+    finally:
+        Font.from_font_resource = original
+    assert shared == plain and per_page == 6 and len(built) == 1

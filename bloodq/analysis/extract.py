@@ -2,6 +2,7 @@
 
 pypdf's plain ``extract_text()`` is used: its layout mode returns nothing for reports whose
 content sits inside form XObjects (the Lal PathLabs sample is one), while plain mode reads them.
+Each font is parsed once per document (:mod:`bloodq.analysis.pypdf_fonts`), not once per page.
 No raw pypdf exception ever leaves this module.
 """
 
@@ -11,6 +12,7 @@ import io
 import logging
 import warnings
 
+from bloodq.analysis.pypdf_fonts import fonts_parsed_once
 from bloodq.errors import BloodqError, CorruptPdf, EncryptedPdf, NoTextLayer, PdfTooComplex
 
 __all__ = ['extract_pages', 'is_pdf_magic']
@@ -74,7 +76,7 @@ def extract_pages(pdf: bytes, *, max_pages: int = 500) -> list[str]:
         raise CorruptPdf('not a PDF file')
     logging.getLogger('pypdf').setLevel(logging.ERROR)  # pypdf logs every recoverable oddity
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), fonts_parsed_once():
             warnings.simplefilter('ignore')
             reader = _open(pdf)
             pages = reader.pages  # type: ignore[attr-defined]
