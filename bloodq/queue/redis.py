@@ -18,6 +18,7 @@ from typing import Any
 
 import orjson
 import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from bloodq.config import Settings
@@ -38,16 +39,49 @@ _POISON_ERROR = orjson.dumps({'code': 'poison', 'message': 'the job stopped its 
 _LAPSED_ERROR = orjson.dumps({'code': 'lease_expired', 'message': 'its worker stopped answering'})
 
 
+class _WaitingPool(aioredis.ConnectionPool):
+    """redis-py's pool, except that when all ``max_connections`` are busy a command waits (up to
+    ``wait_s``) for one to come back instead of failing with MaxConnectionsError, which reads as
+    "Redis unreachable". redis-py's own BlockingConnectionPool does this too, but takes a condition
+    and a timeout on every command, which cost 10-20 % of the queue's throughput."""
+
+    wait_s = 10.0
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._released = asyncio.Event()
+
+    async def get_connection(self, *args: Any, **kwargs: Any) -> Any:
+        deadline: float | None = None
+        while True:
+            try:
+                return await super().get_connection(*args, **kwargs)  # type: ignore[no-untyped-call]
+            except RedisConnectionError as exc:
+                if 'Too many connections' not in str(exc):  # MaxConnectionsError (redis-py < 6: its message)
+                    raise
+                now = asyncio.get_running_loop().time()
+                deadline = deadline or now + self.wait_s
+                if now >= deadline:
+                    raise
+                self._released.clear()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(deadline - now):
+                        await self._released.wait()
+
+    async def release(self, connection: Any) -> None:
+        await super().release(connection)
+        self._released.set()
+
+
 def connect_redis(url: str, max_connections: int = 64, **kwargs: Any) -> aioredis.Redis:
     """A client for ``url`` (``redis://``, ``rediss://``, passwords and ACL users in the URL).
 
-    Its pool blocks when all ``max_connections`` are busy: redis-py's default pool raises
-    MaxConnectionsError at 100, which 100 concurrent uploads reached, and that error reads as
-    "Redis unreachable" (every upload then went to the outage spool).
+    At most ``max_connections`` at once; past that, commands wait for a free one (``_WaitingPool``):
+    redis-py's default pool raised at 100, which 100 concurrent uploads reached, and every upload
+    then went to the outage spool.
     """
-    pool = aioredis.BlockingConnectionPool.from_url(
-        url, max_connections=max_connections, timeout=10, socket_connect_timeout=2, socket_timeout=15,
-        health_check_interval=15, **kwargs)
+    pool = _WaitingPool.from_url(url, max_connections=max_connections, socket_connect_timeout=2, socket_timeout=15,
+                                 health_check_interval=15, **kwargs)
     return aioredis.Redis.from_pool(pool)
 
 
