@@ -135,17 +135,17 @@ class WorkerPool:
 
     async def _consume(self, slot: _Slot) -> None:
         delay_s = 0.1
+        jobs: list[Job] = []  # the next job, when finishing the last one claimed it in the same round trip
         while not self._stopping.is_set():
             try:
-                slot.claiming = True
-                try:
-                    jobs = await self.queue.claim(slot.id, 1)
-                finally:
-                    slot.claiming = False
+                if not jobs:
+                    slot.claiming = True
+                    try:
+                        jobs = await self.queue.claim(slot.id, 1)
+                    finally:
+                        slot.claiming = False
                 if jobs and self._stopping.is_set():
-                    claimed = jobs[0]
-                    await self._settle(self.queue.release, claimed)
-                    return
+                    break
                 if not jobs:
                     await self.queue.wait_for_work(min(self.settings.heartbeat_s * 2, 2.0))
                     continue
@@ -155,10 +155,18 @@ class WorkerPool:
                 await asyncio.sleep(delay_s)
                 delay_s = min(delay_s * 2, 5.0)
                 continue
-            await self._run(slot, jobs[0])
+            jobs = await self._run(slot, jobs[0])
+        if jobs:  # stopping with a job claimed (by a claim or with the last completion): it goes back at once
+            slot.claiming = True  # stop() leaves a slot holding a claim to finish this
+            try:
+                await self._settle(self.queue.release, jobs[0])
+            finally:
+                slot.claiming = False
 
-    async def _run(self, slot: _Slot, job: Job) -> None:
+    async def _run(self, slot: _Slot, job: Job) -> list[Job]:
+        """Run ``job`` and write its outcome; returns the next job when the completion claimed one (stopping: none)."""
         slot.job, slot.why_stopped = job, ''
+        following: list[Job] = []
         ctx = JobContext(job, self.queue, slot.id)
         slot.work = asyncio.create_task(slot.handler(job, ctx))
         # most jobs end before their first heartbeat is due: a timer is cheaper than a task per job
@@ -182,13 +190,16 @@ class WorkerPool:
             internal = JobFailure('internal error while analysing', code='internal')
             await self._settle(self.queue.fail, job, internal)
         else:
-            await self._settle(self.queue.complete, job, result, report)
+            wanted = 0 if self._stopping.is_set() else 1
+            outcome = await self._settle(self.queue.complete_and_claim, job, result, report, slot.id, wanted)
+            following = outcome[1] if outcome is not None else []
             self.jobs_done += 1
         finally:
             timer.cancel()
             for beat in beats:
                 beat.cancel()
             slot.job, slot.work = None, None
+        return following
 
     async def _stopped(self, slot: _Slot, job: Job) -> None:
         """The work was cancelled by us: end it as the reason says."""
@@ -211,20 +222,20 @@ class WorkerPool:
                 return
             await asyncio.sleep(self.settings.heartbeat_s)
 
-    async def _settle(self, op: Callable[..., Awaitable[Any]], *args: Any) -> None:
-        """Write a job's outcome, retrying through a Redis hiccup for up to one lease."""
+    async def _settle(self, op: Callable[..., Awaitable[Any]], *args: Any) -> Any:
+        """Write a job's outcome, retrying through a Redis hiccup for up to one lease; returns what ``op``
+        returned, or None when it could not be written."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.settings.lease_s
         delay_s = 0.1
         while True:
             try:
-                await op(*args)
-                return
+                return await op(*args)
             except BACKEND_ERRORS as exc:
                 if loop.time() > deadline:
                     # the lease lapses next and the sweep hands the job to another attempt
                     log.error('job_outcome_not_written', error=type(exc).__name__)
-                    return
+                    return None
                 log.warning('job_outcome_retry', error=type(exc).__name__, retry_in_s=delay_s)
             await asyncio.sleep(delay_s)
             delay_s = min(delay_s * 2, 2.0)

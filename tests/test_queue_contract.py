@@ -78,6 +78,20 @@ async def test_report_drawn_later_is_kept_only_for_a_completed_job(queue: Queue)
     assert await queue.get_report(waiting.id) is None
 
 
+async def test_complete_and_claim_finishes_one_job_and_hands_out_the_next(queue: Queue) -> None:
+    """complete_and_claim stores the result and claims the next job in one step; n=0 claims nothing."""
+    first, second, third = [await submit(queue) for _ in range(3)]
+    [claimed] = await queue.claim('w', 1)
+    ok, following = await queue.complete_and_claim(claimed, {'n': 1}, None, 'w', 1)
+    assert ok and [j.id for j in following] == [second.id]
+    assert following[0].status is JobStatus.PROCESSING and following[0].token and following[0].attempts == 1
+    done = await queue.get(first.id)
+    assert done is not None and done.status is JobStatus.COMPLETED and done.result == {'n': 1}
+    ok, following = await queue.complete_and_claim(following[0], {'n': 2}, None, 'w', 0)
+    assert ok and following == []
+    assert (await queue.get(third.id)).status is JobStatus.QUEUED  # type: ignore[union-attr]
+
+
 async def test_stale_attempt_cannot_overwrite_the_current_one(queue: Queue, settings) -> None:  # type: ignore[no-untyped-def]
     """After a lease lapses and the job is re-claimed, the old token is refused everywhere."""
     job = await submit(queue)

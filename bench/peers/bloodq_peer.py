@@ -2,7 +2,8 @@
 
 The worker is the real consumer path: claims under a lease with fencing tokens, a heartbeat
 task per job, the sweep, the consumer announcements and the webhook dispatcher all run.
-Completion = ``Queue.complete`` returned True (the FINISH script stored the result);
+Completion = ``Queue.complete_and_claim`` reported the result stored (the slot's next job comes back
+in the same script);
 a client waits through ``Queue.wait`` (pub/sub on ``<queue>:done``, then one read).
 Logging is configured as ``worker.py`` does (``setup_logging``), at ``BENCH_LOG_LEVEL``.
 """
@@ -46,13 +47,14 @@ class TimedNoop(NoopTask):
 
 
 class CountingQueue(RedisQueue):
-    """Counts completions the pool got through (the FINISH script returned 1)."""
+    """Counts completions the pool got through (the FINISH or FINISH_CLAIM script stored the result)."""
 
-    async def complete(self, job: Job, result: dict[str, Any], report: bytes | None) -> bool:
-        ok = await super().complete(job, result, report)
+    async def complete_and_claim(self, job: Job, result: dict[str, Any], report: bytes | None, worker_id: str,
+                                 n: int) -> tuple[bool, list[Job]]:
+        ok, jobs = await super().complete_and_claim(job, result, report, worker_id, n)
         if ok:
             common.job_done()
-        return ok
+        return ok, jobs
 
 
 class BloodqClient:

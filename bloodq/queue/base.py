@@ -123,9 +123,13 @@ class Queue(ABC):
     async def claim(self, worker_id: str, n: int = 1) -> list[Job]:
         """Take up to ``n`` waiting jobs under a lease; each comes with a fresh token."""
         jobs = await self._claim(worker_id, n, int(self.settings.lease_s * 1000))
+        self._log_claims(jobs, worker_id)
+        return jobs
+
+    @staticmethod
+    def _log_claims(jobs: list[Job], worker_id: str) -> None:
         for job in jobs:
             log.info('job_claimed', job_id=job.id, worker_id=worker_id, attempt=job.attempts)
-        return jobs
 
     @abstractmethod
     async def wait_for_work(self, timeout_s: float) -> None:
@@ -142,11 +146,23 @@ class Queue(ABC):
         (then kept by :meth:`store_report`), or None when the job has none.
         """
         ok = await self._finish(job, JobStatus.COMPLETED, result=orjson.dumps(result), report=report)
+        self._completed(job, result, ok)
+        return ok
+
+    async def complete_and_claim(self, job: Job, result: dict[str, Any], report: bytes | None, worker_id: str,
+                                 n: int) -> tuple[bool, list[Job]]:
+        """:meth:`complete`, then :meth:`claim` up to ``n`` jobs for ``worker_id`` (one round trip on Redis)."""
+        ok, jobs = await self._finish_and_claim(job, orjson.dumps(result), report, worker_id, n,
+                                                int(self.settings.lease_s * 1000))
+        self._completed(job, result, ok)
+        self._log_claims(jobs, worker_id)
+        return ok, jobs
+
+    def _completed(self, job: Job, result: dict[str, Any], ok: bool) -> None:
         self._log_finish(job, JobStatus.COMPLETED, ok)
         if ok:
             metrics.JOBS_COMPLETED.inc()
             metrics.observe_outcome(result, (now_ms() - (job.started_ms or now_ms())) / 1000)
-        return ok
 
     async def fail(self, job: Job, failure: JobFailure) -> JobStatus | None:
         """Retry a transient failure with backoff, or end the job as failed.
@@ -280,6 +296,12 @@ class Queue(ABC):
         error: dict[str, str] | None = None,
     ) -> bool:
         """Fenced move to a terminal status; stores result and report, starts retention."""
+
+    async def _finish_and_claim(self, job: Job, result: bytes, report: bytes | None, worker_id: str, n: int,
+                                lease_ms: int) -> tuple[bool, list[Job]]:
+        """Complete ``job`` and claim the next ones; backends that can do both at once override this."""
+        ok = await self._finish(job, JobStatus.COMPLETED, result=result, report=report)
+        return ok, (await self._claim(worker_id, n, lease_ms) if n else [])
 
     @abstractmethod
     async def _requeue(self, job: Job, *, run_at_ms: int, error: dict[str, str] | None) -> bool:

@@ -103,39 +103,44 @@ return now
 """
 
 # ARGV: 3 worker id, 4 n, 5 lease ms, 6 nonce. Returns a list of HGETALL replies.
-CLAIM = COMMON + r"""
-local now = now_ms()
-local due = redis.call('ZRANGEBYSCORE', P .. 'scheduled', '-inf', now, 'LIMIT', 0, 100)
-for _, id in ipairs(due) do
-  redis.call('ZREM', P .. 'scheduled', id)
-  local prio = redis.call('HGET', P .. 'job:' .. id, 'priority')
-  if prio then redis.call('LPUSH', list_key(prio), id) end
-end
-local order = {P .. 'high', QN, P .. 'low'}
-if redis.call('INCR', P .. 'claims') % 10 == 0 then order = {P .. 'low', P .. 'high', QN} end
-local n, lease = tonumber(ARGV[4]), now + tonumber(ARGV[5])
-local out = {}
-while #out < n do
-  local id = false
-  for _, k in ipairs(order) do
-    id = redis.call('LPOP', k)
-    if id then break end
+CLAIM_FN = r"""
+local function claim(worker, n_arg, lease_arg, nonce)
+  local now = now_ms()
+  local due = redis.call('ZRANGEBYSCORE', P .. 'scheduled', '-inf', now, 'LIMIT', 0, 100)
+  for _, id in ipairs(due) do
+    redis.call('ZREM', P .. 'scheduled', id)
+    local prio = redis.call('HGET', P .. 'job:' .. id, 'priority')
+    if prio then redis.call('LPUSH', list_key(prio), id) end
   end
-  if not id then break end
-  local jk = P .. 'job:' .. id
-  if redis.call('HGET', jk, 'status') == 'queued' then
-    local attempts = redis.call('HINCRBY', jk, 'attempts', 1)
-    local token = ARGV[3] .. '/' .. attempts .. '/' .. ARGV[6] .. '.' .. #out
-    redis.call('HSET', jk, 'status', 'processing', 'token', token, 'worker_id', ARGV[3], 'started_ms', now,
-               'updated_ms', now, 'lease_until_ms', lease, 'progress', 0, 'stage', '')
-    redis.call('ZADD', P .. 'processing', lease, id)
-    redis.call('ZREM', P .. 'idx:queued', id)
-    redis.call('ZADD', P .. 'idx:processing', redis.call('HGET', jk, 'created_ms'), id)
-    out[#out + 1] = redis.call('HGETALL', jk)
+  local order = {P .. 'high', QN, P .. 'low'}
+  if redis.call('INCR', P .. 'claims') % 10 == 0 then order = {P .. 'low', P .. 'high', QN} end
+  local n, lease = tonumber(n_arg), now + tonumber(lease_arg)
+  local out = {}
+  while #out < n do
+    local id = false
+    for _, k in ipairs(order) do
+      id = redis.call('LPOP', k)
+      if id then break end
+    end
+    if not id then break end
+    local jk = P .. 'job:' .. id
+    if redis.call('HGET', jk, 'status') == 'queued' then
+      local attempts = redis.call('HINCRBY', jk, 'attempts', 1)
+      local token = worker .. '/' .. attempts .. '/' .. nonce .. '.' .. #out
+      redis.call('HSET', jk, 'status', 'processing', 'token', token, 'worker_id', worker, 'started_ms', now,
+                 'updated_ms', now, 'lease_until_ms', lease, 'progress', 0, 'stage', '')
+      redis.call('ZADD', P .. 'processing', lease, id)
+      redis.call('ZREM', P .. 'idx:queued', id)
+      redis.call('ZADD', P .. 'idx:processing', redis.call('HGET', jk, 'created_ms'), id)
+      out[#out + 1] = redis.call('HGETALL', jk)
+    end
   end
+  if #out < n then redis.call('DEL', P .. 'notify') end
+  return out
 end
-if #out < n then redis.call('DEL', P .. 'notify') end
-return out
+"""
+CLAIM = COMMON + CLAIM_FN + r"""
+return claim(ARGV[3], ARGV[4], ARGV[5], ARGV[6])
 """
 
 # ARGV: 3 id, 4 token, 5 lease ms, 6 stage ('' = unchanged), 7 progress
@@ -154,21 +159,34 @@ return 'ok'
 
 # ARGV: 3 id, 4 token, 5 status, 6 error json or '', 7 ttl s, 8 result or '', 9 report or '',
 # 10 '1' = the job has a report (stored now, or drawn from the result when first asked for: STORE_REPORT)
-FINISH = COMMON + r"""
-local id = ARGV[3]
-local jk = P .. 'job:' .. id
-if not current(jk, ARGV[4]) then return 0 end
-local now, ttl = now_ms(), tonumber(ARGV[7])
-local started = tonumber(redis.call('HGET', jk, 'started_ms'))
-if started and ARGV[5] == 'completed' then
-  redis.call('LPUSH', P .. 'durations', now - started)
-  redis.call('LTRIM', P .. 'durations', 0, 99)
+FINISH_FN = r"""
+local function finish_attempt(a)
+  local id = a[1]
+  local jk = P .. 'job:' .. id
+  if not current(jk, a[2]) then return 0 end
+  local now, ttl = now_ms(), tonumber(a[5])
+  local started = tonumber(redis.call('HGET', jk, 'started_ms'))
+  if started and a[3] == 'completed' then
+    redis.call('LPUSH', P .. 'durations', now - started)
+    redis.call('LTRIM', P .. 'durations', 0, 99)
+  end
+  if a[6] ~= '' then redis.call('SET', P .. 'result:' .. id, a[6], 'EX', ttl) end
+  if a[7] ~= '' then redis.call('SET', P .. 'report:' .. id, a[7], 'EX', ttl) end
+  if a[8] == '1' then redis.call('HSET', jk, 'has_report', 1) end
+  finish(id, jk, a[3], a[4], ttl, now)
+  return 1
 end
-if ARGV[8] ~= '' then redis.call('SET', P .. 'result:' .. id, ARGV[8], 'EX', ttl) end
-if ARGV[9] ~= '' then redis.call('SET', P .. 'report:' .. id, ARGV[9], 'EX', ttl) end
-if ARGV[10] == '1' then redis.call('HSET', jk, 'has_report', 1) end
-finish(id, jk, ARGV[5], ARGV[6], ttl, now)
-return 1
+"""
+FINISH = COMMON + FINISH_FN + r"""
+return finish_attempt({ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10]})
+"""
+
+# FINISH (ARGV 3-10) then CLAIM for the same slot (ARGV: 11 worker, 12 n, 13 lease ms, 14 nonce): a slot that
+# finishes a job asks for its next one in the same round trip. Returns {finished 0/1, claimed records}.
+FINISH_CLAIM = COMMON + FINISH_FN + CLAIM_FN + r"""
+local done = finish_attempt({ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10]})
+if tonumber(ARGV[12]) == 0 then return {done, {}} end
+return {done, claim(ARGV[11], ARGV[12], ARGV[13], ARGV[14])}
 """
 
 # ARGV: 3 id, 4 report. A report drawn on demand, kept as long as the job's record; 0 when the job is gone.

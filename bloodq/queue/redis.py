@@ -100,7 +100,7 @@ class RedisQueue(Queue):
         self._base_args = (self.prefix, settings.queue_name)
         self._scripts = {
             name: self.r.register_script(getattr(lua, name))
-            for name in ('ENQUEUE', 'CLAIM', 'TOUCH', 'FINISH', 'REQUEUE', 'CANCEL', 'DELETE', 'REVIVE', 'SWEEP',
+            for name in ('ENQUEUE', 'CLAIM', 'TOUCH', 'FINISH', 'FINISH_CLAIM', 'REQUEUE', 'CANCEL', 'DELETE', 'REVIVE', 'SWEEP',
                          'STORE_REPORT',
                          'REGISTER', 'STATS', 'WEBHOOK_CLAIM', 'WEBHOOK_DONE')
         }
@@ -229,10 +229,19 @@ class RedisQueue(Queue):
         self, job: Job, status: JobStatus, *, result: bytes | None = None, report: bytes | None = None,
         error: dict[str, str] | None = None,
     ) -> bool:
+        return bool(await self._run('FINISH', *self._finish_args(job, status, result, report, error)))
+
+    async def _finish_and_claim(self, job: Job, result: bytes, report: bytes | None, worker_id: str, n: int,
+                                lease_ms: int) -> tuple[bool, list[Job]]:
+        done, rows = await self._run('FINISH_CLAIM', *self._finish_args(job, JobStatus.COMPLETED, result, report, None),
+                                     worker_id, n, lease_ms, self._nonce)
+        return bool(done), [_job_from_pairs(row) for row in rows]
+
+    def _finish_args(self, job: Job, status: JobStatus, result: bytes | None, report: bytes | None,
+                     error: dict[str, str] | None) -> tuple[Any, ...]:
         err = orjson.dumps(error) if error else b''
-        done = await self._run('FINISH', job.id, job.token, status.value, err, self.settings.result_ttl_s,
-                               result or b'', report or b'', '0' if report is None else '1')
-        return bool(done)
+        return (job.id, job.token, status.value, err, self.settings.result_ttl_s, result or b'', report or b'',
+                '0' if report is None else '1')
 
     async def _requeue(self, job: Job, *, run_at_ms: int, error: dict[str, str] | None) -> bool:
         err = orjson.dumps(error) if error else b''
