@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import textwrap
 from dataclasses import dataclass
 
 from bloodq.analysis.labs import SPECIALTY_TITLES, Hit, Labs, fmt_num, range_text, severity_rank, value_text
@@ -98,9 +97,20 @@ def detect_topics(query: str) -> list[Topic]:
 
 
 def _wrap(text: str, indent: str = '', bullet: str = '') -> list[str]:
+    """Greedy word wrap at WIDTH (textwrap's general machinery cost a tenth of the interpretation)."""
     first = indent + bullet
-    return textwrap.wrap(text, WIDTH, initial_indent=first, subsequent_indent=' ' * len(first),
-                         break_on_hyphens=False) or [first.rstrip()]
+    lines: list[str] = []
+    current, size, empty = [first], len(first), True
+    for word in text.split():
+        if not empty and size + 1 + len(word) > WIDTH:
+            lines.append(''.join(current))
+            current, size, empty = [' ' * len(first)], len(first), True
+        current.append(word if empty else ' ' + word)
+        size += len(word) + (0 if empty else 1)
+        empty = False
+    if not empty:
+        lines.append(''.join(current))
+    return lines or [first.rstrip()]
 
 
 def result_line(r: LabResult) -> str:
