@@ -12,9 +12,12 @@ import orjson
 from bloodq.config import Settings
 from bloodq.errors import JobFailure
 from bloodq.jobs import Job
+from bloodq.logs import get_logger
 from bloodq.pool import Handler, JobContext
 from bloodq.queue.base import Queue
 from bloodq.runner import AnalysisChild
+
+log = get_logger('bloodq.tasks')
 
 
 class AnalysisTask:
@@ -64,7 +67,12 @@ class ReportRenderer:
                                              _no_progress)
             # under the lock, so a request waiting for it finds the stored copy
             await self.queue.store_report(job.id, report)
+        log.info('report_drawn', job_id=job.id, bytes=len(report))
         return report
+
+    async def warm(self) -> None:
+        """Start the child ahead of the first request (it takes most of a second to import fpdf2)."""
+        await self.child.ensure_started()
 
     async def close(self) -> None:
         await self.child.stop()

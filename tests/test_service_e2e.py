@@ -139,7 +139,7 @@ async def test_report_pdf_is_drawn_once_on_demand_and_shared_by_api_processes(
             drawn = await r.read()
         async with http.get(f'{second.url}{done["report_url"]}') as r:
             assert r.status == 200 and await r.read() == drawn
-        drew = [[e for e in p.log_events('blood_test_analyzer.log') if e['event'] == 'child_started'] for p in (first, second)]
+        drew = [[e for e in p.log_events('blood_test_analyzer.log') if e['event'] == 'report_drawn'] for p in (first, second)]
         assert len(drew[0]) == 1 and drew[1] == []  # the second process read the stored copy
         async with http.delete(f'{second.url}/jobs/{body["job_id"]}') as r:
             assert r.status == 200

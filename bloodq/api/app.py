@@ -105,10 +105,13 @@ async def _queue_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _renderer_ctx(app: web.Application) -> AsyncIterator[None]:
-    # its child starts at the first report asked for: API processes that serve none never pay for one
-    app[RENDERER] = ReportRenderer(app[QUEUE], app[SETTINGS])
+    renderer = app[RENDERER] = ReportRenderer(app[QUEUE], app[SETTINGS])
+    # started in the background (~15 MB idle) so the first report asked for does not wait for imports
+    warm = asyncio.create_task(renderer.warm(), name='renderer-warm')
     yield
-    await app[RENDERER].close()
+    warm.cancel()
+    await asyncio.gather(warm, return_exceptions=True)
+    await renderer.close()
 
 
 async def _pool_ctx(app: web.Application) -> AsyncIterator[None]:
