@@ -107,11 +107,16 @@ async def analyze_sync(request: web.Request) -> web.Response:
 
 
 async def _status_body(queue: Queue, job: Job) -> dict[str, Any]:
+    if job.status is not JobStatus.QUEUED:
+        return job.public()
+    position = await queue.position(job)
+    if position is None:  # claimed between the two reads (or waiting out a retry delay): say what it is now
+        fresh = await queue.get(job.id)
+        if fresh is not None and fresh.status is not JobStatus.QUEUED:
+            return fresh.public()
     body = job.public()
-    if job.status is JobStatus.QUEUED:
-        position = await queue.position(job)
-        body['position_in_queue'] = position
-        body.update(await _estimates(queue, position))
+    body['position_in_queue'] = position
+    body.update(await _estimates(queue, position))
     return body
 
 
