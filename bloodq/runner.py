@@ -48,8 +48,9 @@ def _failure_classes(root: type[JobFailure]) -> list[type[JobFailure]]:
 class AnalysisChild:
     """One child process, reused for up to ``max_tasks_per_child`` jobs."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, role: str = 'analysis') -> None:
         self.settings = settings
+        self.role = role  #: 'analysis' (a worker slot's) or 'render' (the API's report renderer), for the logs
         self.proc: asyncio.subprocess.Process | None = None
         self.tasks_done = 0
         self._starting = asyncio.Lock()
@@ -73,7 +74,7 @@ class AnalysisChild:
             raise await self._death() from None
         if ready.get('type') != 'ready':
             raise WorkerCrashed('the analysis process did not start')
-        log.info('child_started', pid=self.proc.pid)
+        log.info('child_started', pid=self.proc.pid, role=self.role)
 
     async def ensure_started(self) -> None:
         """Start the child unless one is running (pools call this early so the first job does not wait)."""

@@ -54,7 +54,7 @@ class ReportRenderer:
 
     def __init__(self, queue: Queue, settings: Settings) -> None:
         self.queue = queue
-        self.child = AnalysisChild(settings)
+        self.child = AnalysisChild(settings, role='render')
         self._lock = asyncio.Lock()  # one child, one drawing at a time
 
     async def report(self, job: Job) -> bytes:

@@ -235,5 +235,6 @@ async def test_children_are_recycled_after_max_tasks(tmp_path: Path, procs: list
         for _ in range(5):
             _, body = await submit(http, api.url, simple_report())
             assert (await until_terminal(http, api.url, body['job_id']))['status'] == 'completed'
-    pids = {e['pid'] for e in api.log_events('blood_test_analyzer.log') if e['event'] == 'child_started'}
+    pids = {e['pid'] for e in api.log_events('blood_test_analyzer.log')
+            if e['event'] == 'child_started' and e['role'] == 'analysis'}
     assert len(pids) == 3
