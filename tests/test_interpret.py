@@ -388,3 +388,24 @@ def test_calculated_egfr_is_capped_when_creatinine_is_normal() -> None:
     interp = run(lab('Creatinine', 'creatinine', 1.0, 'mg/dL', 0.5, 1.1), age=80, sex='female')
     f = find(interp, 'eGFR')
     assert f.severity == 'low' and "within the lab's range" in f.detail
+
+
+def test_record_is_asdict_without_the_deep_copy() -> None:
+    """model.record() turns every kind of analysis record into the dict dataclasses.asdict gives, lists copied."""
+    import dataclasses
+
+    from bloodq.analysis.model import DerivedValue, Finding, LabResult, Patient, QualitativeResult, record
+
+    samples = [
+        LabResult('Hb', 'hemoglobin', 9.1, 'g/dL', 13.0, None, '>13', 'low', 'CBC', 2, '9.10', 'printed'),
+        QualitativeResult('Urine glucose', 'urine_glucose', 'Negative'),
+        Patient(41.0, 'female', '2024-03-02'),
+        DerivedValue('eGFR', 'egfr', 92.0, 'mL/min/1.73m2', ['creatinine']),
+        Finding('haematology', 'moderate', 'Low haemoglobin', 'detail', ['hemoglobin', 'mcv']),
+    ]
+    for obj in samples:
+        out = record(obj)
+        assert out == dataclasses.asdict(obj)
+        for key, value in out.items():
+            if isinstance(value, list):
+                assert value is not getattr(obj, key)  # the record's list is not shared with the result

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from pathlib import PurePath
 from typing import Any
 
-from bloodq.analysis.model import Interpretation, ParsedReport
+from bloodq.analysis.model import Interpretation, ParsedReport, record
 
 _SECTIONS = ('nutrition', 'exercise', 'follow_up')
 
@@ -24,11 +23,11 @@ def compose_result(report: ParsedReport, interp: Interpretation, *, query: str, 
         'processing_time': round(processing_time_s, 3),
         'specialists_consulted': list(interp.specialists_consulted),
         'disclaimer': interp.disclaimer,
-        'results': [asdict(r) for r in report.results],
-        'qualitative': [asdict(q) for q in report.qualitative],
-        'patient': asdict(report.patient),
-        'findings': [asdict(f) for f in interp.findings],
-        'derived': [asdict(d) for d in interp.derived],
+        'results': [record(r) for r in report.results],
+        'qualitative': [record(q) for q in report.qualitative],
+        'patient': record(report.patient),
+        'findings': [record(f) for f in interp.findings],
+        'derived': [record(d) for d in interp.derived],
         'answer': interp.answer,
         'recommendations': {k: list(interp.recommendations.get(k, [])) for k in _SECTIONS},
         'summary': {'n_results': len(report.results), 'n_abnormal': len(abnormal), 'abnormal': abnormal},

@@ -3,13 +3,13 @@
 ``extract`` turns PDF bytes into page texts, ``parser`` turns texts into a
 :class:`ParsedReport`, ``interpret`` turns that into an :class:`Interpretation`, and
 ``pipeline`` joins them into the JSON ``result`` a job stores. Everything here is
-plain data: frozen dataclasses that serialise with :func:`dataclasses.asdict`.
+plain data: flat frozen dataclasses (scalars and lists of strings) that :func:`record` turns into dicts.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import dataclass, field, fields
+from typing import Any, Literal
 
 Flag = Literal['low', 'normal', 'high']
 Severity = Literal['critical', 'high', 'moderate', 'low', 'info']
@@ -98,3 +98,23 @@ class Interpretation:
     recommendations: dict[str, list[str]]  #: keys: nutrition, exercise, follow_up
     analysis: str  #: the full plain-text analysis, fit for a terminal
     disclaimer: str
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
+    return names
+
+
+def record(obj: Any) -> dict[str, Any]:
+    """One of the flat records above as a dict: what ``dataclasses.asdict`` gives, without its recursive
+    deep copy (which was most of the time spent composing a result)."""
+    out: dict[str, Any] = {}
+    for name in _field_names(type(obj)):
+        value = getattr(obj, name)
+        out[name] = list(value) if isinstance(value, list) else value
+    return out
