@@ -1,8 +1,8 @@
 """Parse each font of a PDF once per document, not once per page that uses it.
 
 pypdf builds a ``Font`` (widths, encoding, ToUnicode CMap) from the font dictionary of every
-page it extracts, although the pages of a report share the same few fonts: on the 10-page
-sample that was a fifth of the extraction time. While :func:`fonts_parsed_once` is active,
+page it extracts, although the pages of a report share the same few fonts (59 builds for the
+10-page sample, 25 with this; 2-10 % of its extraction time). While :func:`fonts_parsed_once` is active,
 the ``Font`` built for a dictionary is reused whenever the same (indirect, so identical)
 dictionary comes back. A ``Font`` depends only on its dictionary, and the one change pypdf
 makes to it afterwards (its default space width) writes the same value every time.
