@@ -573,3 +573,17 @@ def test_method_column_keeps_bracketed_name_parts() -> None:
     """'HBA1C (IFCC)' under a METHOD header keeps its bracket; only bare method words are dropped."""
     rep = rows('TEST METHOD RESULT UNITS REFERENCE RANGE\nHBA1C (IFCC) 41 mmol/mol (20 - 41)\nSODIUM ISE 139 mmol/L (133 - 146)\n')
     assert [(r.name, r.canonical) for r in rep] == [('HBA1C (IFCC)', 'hba1c'), ('SODIUM', 'sodium')]
+
+
+def test_egfr_unit_with_asterisk_power_keeps_its_range() -> None:
+    """'mL/min/1.73m*2' (NHS spelling of m²) is one unit, so the bracketed range after it is read."""
+    rep = rows('eGFR 63 mL/min/1.73m*2 (>90)\n')
+    assert [brief(r) for r in rep] == [('eGFR', 'egfr', 63.0, 'mL/min/1.73m*2', 90.0, None, 'low')]
+
+
+def test_collection_date_after_a_date_of_birth_on_the_same_line() -> None:
+    """'DOB: 01/02/1970 ... Sample collected: 12-Jan-2024' gives the collection date, not none."""
+    page = ('Name: SMITH, John  DOB: 01/02/1970 (54y)  Sex: M  Sample collected: 12-Jan-2024 08:30\n'
+            'Creatinine 110 umol/L (59 - 104) H\n')
+    report = parse_report([page])
+    assert report.patient.collected == '2024-01-12' and report.patient.sex == 'male'

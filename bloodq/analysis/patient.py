@@ -86,7 +86,16 @@ def _collected(text: str) -> str | None:
     month_first = _month_first(text)
     lines = text.splitlines()
     for i, line in enumerate(lines):
-        if not _COLLECT_LABEL.search(line) or _DOB_LABEL.search(line):
+        label = _COLLECT_LABEL.search(line)
+        if label is None:
+            continue
+        if _DOB_LABEL.search(line):
+            # 'DOB: 01/02/1970 ... Collected: 12-Jan-2024' on one header line: only what follows the label
+            after = line[label.end():]
+            dob = _DOB_LABEL.search(after)
+            found = _dates(after[:dob.start()] if dob else after, month_first)
+            if found:
+                return found[0][1].isoformat()
             continue
         found = _dates(line, month_first)
         if not found and i + 1 < len(lines) and not _DOB_LABEL.search(lines[i + 1]):

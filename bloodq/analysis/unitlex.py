@@ -20,7 +20,7 @@ _POW10 = r'(?:[x×]\s?)?10\s?(?:[\^*eE]\s?\d{1,2}|[³⁶⁹]|¹²)'
 _COUNT = r'(?:cells|thousands?|thou|millions?|mill|mil\.?|lakhs?|copies|[km]|' + _POW10 + r')'
 # Volume denominators first so ``mm3`` wins over ``mm`` (``thou/mm3200`` is ``thou/mm3`` + 200).
 _DENOM = (
-    r'(?:cu\.?\s?mm|cumm|cmm|mm\s?(?:3|³|\^3)|1\.73(?:\s?m\s?(?:2|²|\^2))?|1st\s?hr?|1\s?hr?|24\s?hrs?|24\s?h|hpf|lpf|'
+    r'(?:cu\.?\s?mm|cumm|cmm|mm\s?(?:3|³|\^3)|1\.73(?:\s?m\s?(?:2|²|\^2|\*2))?|1st\s?hr?|1\s?hr?|24\s?hrs?|24\s?h|hpf|lpf|'
     r'hrs?|min|day|kg|mm|' + _ATOM + r'|h)'
 )
 _NUMER = r'(?:' + _COUNT + r'|mm|' + _ATOM + r')'
