@@ -587,3 +587,17 @@ def test_collection_date_after_a_date_of_birth_on_the_same_line() -> None:
             'Creatinine 110 umol/L (59 - 104) H\n')
     report = parse_report([page])
     assert report.patient.collected == '2024-01-12' and report.patient.sex == 'male'
+
+
+def test_ambiguous_numeric_dates_read_the_way_that_keeps_header_dates_together() -> None:
+    """02/10 and 02/11 (collected, reported) are February 10 and 11 (a day apart), not October 2 and November 2."""
+    from bloodq.analysis.patient import parse_patient
+
+    header = ('DOB: 07/04/1985 Age: 38 Sex: Female\n'
+              'Date Collected: 02/10/2024 Date Received: 02/10/2024 Date Reported: 02/11/2024\n')
+    us = parse_patient([header])
+    assert us.collected == '2024-02-10'
+    day_first = parse_patient(['Collected: 02/03/2024 Reported: 03/03/2024\n'])
+    assert day_first.collected == '2024-03-02'
+    lone = parse_patient(['Collected: 02/03/2024\n'])
+    assert lone.collected == '2024-03-02'  # nothing to tell: day/month, as most of the world prints

@@ -72,18 +72,29 @@ def _dates(text: str, month_first: bool) -> list[tuple[int, date]]:
 
 
 def _month_first(text: str) -> bool:
-    """True when the report's numeric dates are month/day (one has a day above 12 in second place)."""
+    """True when the report's numeric dates are month/day.
+
+    Decided by a date with a day above 12 in second place; when every date could be read either way
+    (``02/10/2024``, ``02/11/2024``), by which reading puts the header's dates (collected, received,
+    reported: days apart on any report) closer together, and day/month when that does not tell.
+    """
     first_big = second_big = False
     for m in _NUMERIC_DATE.finditer(text):
         if len(m.group(1)) == 4:
             continue
         first_big |= int(m.group(1)) > 12
         second_big |= int(m.group(3)) > 12
-    return second_big and not first_big
+    if first_big or second_big:
+        return second_big and not first_big
+    header = [line for line in text.splitlines() if not _DOB_LABEL.search(line)]
+    spreads = []
+    for month_first in (False, True):
+        found = [d for line in header for _, d in _dates(line, month_first)]
+        spreads.append((max(found) - min(found)).days if len(found) > 1 else 0)
+    return spreads[1] < spreads[0]
 
 
-def _collected(text: str) -> str | None:
-    month_first = _month_first(text)
+def _collected(text: str, month_first: bool) -> str | None:
     lines = text.splitlines()
     for i, line in enumerate(lines):
         label = _COLLECT_LABEL.search(line)
@@ -112,11 +123,10 @@ def _collected(text: str) -> str | None:
     return min(recent).isoformat()
 
 
-def _age_from_dob(text: str, collected: str | None) -> float | None:
+def _age_from_dob(text: str, collected: str | None, month_first: bool) -> float | None:
     """Whole years between a printed date of birth and the collection date (US reports print only the DOB)."""
     if collected is None:
         return None
-    month_first = _month_first(text)
     for line in text.splitlines():
         if not _DOB_LABEL.search(line):
             continue
@@ -174,10 +184,11 @@ def parse_patient(pages: list[str]) -> Patient:
     text = '\n'.join(pages[:2])
     head = '\n'.join(text.splitlines()[:80])
     sex = _sex(head)
-    collected = _collected(head)
+    month_first = _month_first(head)
+    collected = _collected(head, month_first)
     age = _age(head)
     return Patient(
-        age=age if age is not None else _age_from_dob(head, collected),
+        age=age if age is not None else _age_from_dob(head, collected, month_first),
         sex='male' if sex == 'male' else 'female' if sex == 'female' else None,
         collected=collected,
     )
