@@ -601,3 +601,5 @@ def test_ambiguous_numeric_dates_read_the_way_that_keeps_header_dates_together()
     assert day_first.collected == '2024-03-02'
     lone = parse_patient(['Collected: 02/03/2024\n'])
     assert lone.collected == '2024-03-02'  # nothing to tell: day/month, as most of the world prints
+    slashed = parse_patient(['Sample Collected On : 05/Mar/2024 09:12AM   Reported On : 05/Mar/2024 04:40PM\n'])
+    assert slashed.collected == '2024-03-05'  # month names between slashes, as Indian labs print them

@@ -17,7 +17,7 @@ _MONTHS = {m: i + 1 for i, m in enumerate(('jan', 'feb', 'mar', 'apr', 'may', 'j
                                             'nov', 'dec'))}
 _NUMERIC_DATE = re.compile(r'(?<![\d./-])(\d{4}|\d{1,2})([/.\-])(\d{1,2})\2(\d{4}|\d{2})(?![\d/])')
 _NAMED_DATE = re.compile(
-    r'(?<!\d)(\d{1,2})[\s\-]([A-Za-z]{3,9})\.?[\s,\-]+(\d{4}|\d{2})(?!\d)|([A-Za-z]{3,9})\.?\s(\d{1,2}),?\s(\d{4})'
+    r'(?<!\d)(\d{1,2})[\s\-/]([A-Za-z]{3,9})\.?[\s,\-/]+(\d{4}|\d{2})(?!\d)|([A-Za-z]{3,9})\.?\s(\d{1,2}),?\s(\d{4})'
 )
 _AGE_LABELLED = re.compile(
     r'\bage\b(?:\s*\([^)]{0,12}\))?(?:\s*/\s*(?:sex|gender))?\s*[:\-]?\s*(\d{1,3}(?:\.\d+)?)\s*(y(?:ea)?rs?|y|m(?:on)?ths?|mo|d(?:ays?)?)?\b',
