@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -104,6 +105,7 @@ class RedisQueue(Queue):
                          'STORE_REPORT',
                          'REGISTER', 'STATS', 'WEBHOOK_CLAIM', 'WEBHOOK_DONE')
         }
+        self._abandoned: set[asyncio.Future[Any]] = set()  #: cancelled blocking reads still finishing
         self._listen = listen
         self._listener: asyncio.Task[None] | None = None
         self._nonce = uuid.uuid4().hex[:8]
@@ -215,7 +217,17 @@ class RedisQueue(Queue):
         return len(self.spool) if self.spool is not None else 0
 
     async def wait_for_work(self, timeout_s: float) -> None:
-        _cancel_check(await self.r.blpop([f'{self.prefix}notify'], timeout=max(timeout_s, 0.01)))
+        # BLPOP runs in a task of its own: redis-py sometimes swallows a cancel that lands inside a
+        # blocking command, and a consumer being stopped must not sit out the whole timeout
+        blpop = asyncio.ensure_future(self.r.blpop([f'{self.prefix}notify'], timeout=max(timeout_s, 0.01)))
+        try:
+            await asyncio.wait({blpop})
+        except asyncio.CancelledError:
+            blpop.cancel()
+            self._abandoned.add(blpop)  # ends by its timeout at the latest, then gives its connection back
+            blpop.add_done_callback(_forget(self._abandoned))
+            raise
+        _cancel_check(blpop.result())
 
     async def _claim(self, worker_id: str, n: int, lease_ms: int) -> list[Job]:
         rows = await self._run('CLAIM', worker_id, n, lease_ms, self._nonce)
@@ -382,6 +394,14 @@ class RedisQueue(Queue):
             return None
         value = policy.get('maxmemory-policy')
         return value.decode() if isinstance(value, bytes) else value
+
+
+def _forget(pending: set[asyncio.Future[Any]]) -> Callable[[asyncio.Future[Any]], None]:
+    def done(fut: asyncio.Future[Any]) -> None:
+        pending.discard(fut)
+        if not fut.cancelled():
+            fut.exception()  # retrieved: an abandoned read's error is of no interest
+    return done
 
 
 def _cancel_check(value: Any) -> Any:
