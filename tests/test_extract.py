@@ -6,7 +6,7 @@ import io
 from pathlib import Path
 
 import pytest
-from conftest_reports import SHARED_PDF, report_fixtures, require_shared_report  # noqa: F401
+from conftest_reports import SHARED_PDF, report_fixtures, require_shared_report, shared_pages  # noqa: F401
 from fpdf import FPDF
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -153,3 +153,35 @@ def test_each_font_is_parsed_once_per_document_with_the_same_text() -> None:
     finally:
         Font.from_font_resource = original
     assert shared == plain and per_page == 6 and len(built) == 1
+
+
+def test_pages_carry_positioned_fragments_and_the_same_plain_text() -> None:
+    """The same pass records each fragment with its position (top of the page has the larger y); the text is
+    exactly pypdf's plain text."""
+    from bloodq.analysis.layout import PageText
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font('Helvetica', size=10)
+    pdf.set_xy(120, 40)
+    pdf.cell(20, 5, '14.2')  # drawn first, read second
+    pdf.set_xy(20, 40)
+    pdf.cell(40, 5, 'Hemoglobin')
+    pdf.set_xy(20, 20)
+    pdf.cell(40, 5, 'TOP LINE')
+    with pdf.rotation(90, 100, 150):
+        pdf.text(100, 150, 'WATERMARK')
+    data = bytes(pdf.output())
+    page = extract_pages(data)[0]
+    assert isinstance(page, PageText)
+    assert page == PdfReader(io.BytesIO(data)).pages[0].extract_text()
+    texts = [f[3].strip() for f in page.fragments]
+    assert texts == ['14.2', 'Hemoglobin', 'TOP LINE']  # drawing order; rotated text left out
+    (x_value, y_value, size, _), (x_name, y_name, _, _), (_, y_top, _, _) = page.fragments
+    assert x_name < x_value and abs(y_name - y_value) < 1 and y_top > y_name and abs(size - 10) < 0.01
+
+
+def test_fragments_include_form_xobject_content(shared_pages: list[str]) -> None:  # noqa: F811
+    """The sample draws its results inside form XObjects: the fragments still hold them."""
+    fragments = ' '.join(f[3] for f in shared_pages[0].fragments)  # type: ignore[attr-defined]
+    assert 'Hemoglobin' in fragments

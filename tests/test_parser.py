@@ -603,3 +603,29 @@ def test_ambiguous_numeric_dates_read_the_way_that_keeps_header_dates_together()
     assert lone.collected == '2024-03-02'  # nothing to tell: day/month, as most of the world prints
     slashed = parse_patient(['Sample Collected On : 05/Mar/2024 09:12AM   Reported On : 05/Mar/2024 04:40PM\n'])
     assert slashed.collected == '2024-03-05'  # month names between slashes, as Indian labs print them
+
+
+def test_name_wrapped_below_its_row_completes_the_name() -> None:
+    """'Mean Corpuscular Hb 34.0 g/dL ...' then 'Concentration (MCHC)': one row named in full, read as MCHC."""
+    page = ('HAEMATOLOGY\n'
+            'Mean Corpuscular Hb 34.0 g/dL 31.5 - 34.5\nConcentration (MCHC)\n'
+            'Gamma Glutamyl 42 U/L 0 - 55\nTransferase (GGT)\n'
+            'Thyroid Stimulating 2.10 uIU/mL 0.35 - 5.50\nHormone (TSH)\n'
+            'Haemoglobin 14.0 g/dL 13.0 - 17.0\n')
+    got = [(r.name, r.canonical) for r in parse_report([page]).results]
+    assert got == [('Mean Corpuscular Hb Concentration (MCHC)', 'mchc'), ('Gamma Glutamyl Transferase (GGT)', 'ggt'),
+                   ('Thyroid Stimulating Hormone (TSH)', 'tsh'), ('Haemoglobin', 'hemoglobin')]
+
+
+def test_name_wrapped_but_drawn_before_its_row_completes_the_name() -> None:
+    """A cell's second line printed first ('Haemoglobin (MCH)' then 'Mean Corpuscular 30.4 pg') joins in reading order."""
+    page = 'HAEMATOLOGY\nHaemoglobin (MCH)\nMean Corpuscular 30.4 pg 27 - 32\n'
+    assert [(r.name, r.canonical) for r in parse_report([page]).results] == [
+        ('Mean Corpuscular Haemoglobin (MCH)', 'mch')]
+
+
+def test_next_tests_name_line_is_not_a_wrapped_name() -> None:
+    """A name line that gets its own data line ('Platelet Count' then '250 10^3/uL ...') stays a row of its own."""
+    page = ('HAEMATOLOGY\nSome New Index 5.0 mg/dL 1.0 - 10.0\nPlatelet Count\n250 10^3/uL 150 - 410\n')
+    got = [(r.name, r.value_text) for r in parse_report([page]).results]
+    assert got == [('Some New Index', '5.0'), ('Platelet Count', '250')]

@@ -3,6 +3,9 @@
 pypdf's plain ``extract_text()`` is used: its layout mode returns nothing for reports whose
 content sits inside form XObjects (the Lal PathLabs sample is one), while plain mode reads them.
 Each font is parsed once per document (:mod:`bloodq.analysis.pypdf_fonts`), not once per page.
+The same pass records where each text fragment is drawn (pypdf's ``visitor_text``, which also sees
+the fragments inside form XObjects): every page text is a :class:`~bloodq.analysis.layout.PageText`
+carrying them, for pages whose drawing order is not their reading order.
 No raw pypdf exception ever leaves this module.
 """
 
@@ -11,7 +14,9 @@ from __future__ import annotations
 import io
 import logging
 import warnings
+from typing import Any
 
+from bloodq.analysis.layout import Fragment, PageText
 from bloodq.analysis.pypdf_fonts import fonts_parsed_once
 from bloodq.errors import BloodqError, CorruptPdf, EncryptedPdf, NoTextLayer, PdfTooComplex
 
@@ -64,8 +69,28 @@ def _clean(text: str) -> str:
     return text.encode('utf-16-le', 'surrogatepass').decode('utf-16-le', 'replace')
 
 
+def _page_text(page: Any) -> PageText:
+    """The page's plain text and its upright text fragments with their positions, from one extraction."""
+    frags: list[Fragment] = []
+    add = frags.append
+
+    def visit(text: str, cm: list[float], tm: list[float], font: object, font_size: float) -> None:
+        if not text or text.isspace():
+            return
+        # text matrix x current matrix: where the fragment starts on the page, and its scale
+        a, b = tm[0] * cm[0] + tm[1] * cm[2], tm[0] * cm[1] + tm[1] * cm[3]
+        if a <= 0 or abs(b) > 0.1 * a:
+            return  # rotated or mirrored text (watermarks, vertical labels) is not part of a table row
+        d = tm[2] * cm[1] + tm[3] * cm[3]
+        add((tm[4] * cm[0] + tm[5] * cm[2] + cm[4], tm[4] * cm[1] + tm[5] * cm[3] + cm[5],
+             abs(font_size * d), text))
+
+    text = page.extract_text(visitor_text=visit) or ''
+    return PageText(_clean(text), tuple((x, y, size, _clean(t)) for x, y, size, t in frags))
+
+
 def extract_pages(pdf: bytes, *, max_pages: int = 500) -> list[str]:
-    """The text of every page, in order.
+    """The text of every page, in order (each a :class:`PageText` with its positioned fragments).
 
     Raises :class:`CorruptPdf` (not a PDF, truncated, unreadable), :class:`EncryptedPdf`
     (needs a password, or an unsupported encryption scheme), :class:`PdfTooComplex` (more than
@@ -85,7 +110,7 @@ def extract_pages(pdf: bytes, *, max_pages: int = 500) -> list[str]:
                 raise CorruptPdf('the PDF has no pages')
             if count > max_pages:
                 raise PdfTooComplex(f'the PDF has {count} pages; the limit is {max_pages}')
-            texts = [_clean(page.extract_text() or '') for page in pages]
+            texts: list[str] = [_page_text(page) for page in pages]
     except BloodqError:
         raise
     except (MemoryError, RecursionError) as exc:

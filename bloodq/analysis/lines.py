@@ -295,8 +295,43 @@ def _span_text(text: str, toks: list[Tok], i: int, j: int) -> str:
 _FAST_NAME_RE = re.compile(r'^[^\W\d_][^\d<>≤≥%/+]*$')
 
 
+# Analyses by line text, kept for one report (:func:`forget` starts the next): a report repeats lines
+# (a test printed on every page, the letterhead that pages.boilerplate reads before the parser does).
+# The same LineInfo is handed to every caller, so callers never change it (they copy a group to edit it).
+_MEMO: dict[tuple[str, bool], LineInfo] = {}
+_MEMO_MAX = 4096
+
+
+def forget() -> None:
+    """Drop the analyses of the previous report (each report is timed and sized on its own)."""
+    _MEMO.clear()
+
+
 def analyse(text: str, decimal_comma: bool = False) -> LineInfo:
-    """Tokenise ``text`` and group its tokens around names."""
+    """Tokenise ``text`` and group its tokens around names.
+
+    The result is shared between calls for the same line: treat it as read-only (see :func:`copy_group`).
+    """
+    key = (text, decimal_comma)
+    info = _MEMO.get(key)
+    if info is None:
+        info = _analyse(text, decimal_comma)
+        if len(_MEMO) >= _MEMO_MAX:
+            _MEMO.clear()  # a crude bound for hostile input: refilling costs one report's lines
+        _MEMO[key] = info
+    return info
+
+
+def copy_group(g: Group, **changes: object) -> Group:
+    """A copy of ``g`` (its own lists) with ``changes`` applied, for a caller that edits a shared group."""
+    out = Group(g.name, g.name_start, g.values[:], g.ranges[:], g.units[:], g.flags[:], g.quals[:],
+                g.value_first, g.trailing, g.alt_name)
+    for key, value in changes.items():
+        setattr(out, key, value)
+    return out
+
+
+def _analyse(text: str, decimal_comma: bool) -> LineInfo:
     if _FAST_NAME_RE.match(text) and (' ' not in text or not _QUAL_RE.search(text, text.index(' '))):
         # most lines without digits or units are names or headings: skip the tokeniser
         name = ' '.join(text.split()).strip(' :-,;=')

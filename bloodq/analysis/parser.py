@@ -29,7 +29,8 @@ from dataclasses import dataclass, field
 
 from bloodq.analysis import catalogue
 from bloodq.analysis.columns import rebuild_columns
-from bloodq.analysis.lines import Group, LineInfo, analyse
+from bloodq.analysis.layout import DISORDERED, disorder, reading_lines, row_like
+from bloodq.analysis.lines import Group, LineInfo, analyse, copy_group, forget
 from bloodq.analysis.model import LabResult, ParsedReport, QualitativeResult
 from bloodq.analysis.pages import boilerplate, uses_decimal_comma
 from bloodq.analysis.patient import date_columns, parse_patient, report_month_first
@@ -40,6 +41,7 @@ from bloodq.analysis.rows import (
     build_row,
     censored_group,
     clean,
+    continues,
     only_range,
     serial_row,
     wrapped_name,
@@ -76,6 +78,7 @@ _NOISE_LINE = re.compile(r'^\s*(?:0\d{1,2}|[HL]{1,2}|High|Low|HIGH|LOW|Abnormal|
 class _Pending:
     name: str
     group: Group
+    after: Draft | None = None  #: the row read on the line just before: the name may be the rest of its name
 
 
 @dataclass(slots=True)
@@ -101,6 +104,8 @@ class _State:
     pages: list[str] = field(default_factory=list)
     date_cols: int = 0  #: a cumulative table: its header's dated result columns ...
     latest_col: int = 0  #: ... and which of them is the latest
+    last_row: Draft | None = None  #: the row read on line ``last_seq`` (a one-row line)
+    last_seq: int = -1
 
     @property
     def panel(self) -> str:
@@ -122,7 +127,17 @@ class _State:
     def reset(self) -> None:
         """A line that is not part of a result: nothing carries over it."""
         self.flush()
+        self.settle()
         self.pending = None
+
+    def settle(self) -> bool:
+        """A name line that got no data line of its own, right after a row, ends that row's wrapped name."""
+        pending = self.pending
+        if pending is None or pending.after is None or not continues(pending.after.name, pending.name):
+            return False
+        pending.after.rename(f'{pending.after.name} {pending.name}')
+        self.pending = None
+        return True
 
     def promote(self, name: str) -> None:
         """A name line that turned out to head other rows becomes the heading or sub-heading."""
@@ -156,16 +171,15 @@ class _State:
             # a column's own title cell ('Result'), a lab-site code ('01') or a flag ('H') on its own line
             return
         info = analyse(line, self.decimal_comma)
-        for g in info.groups:
-            if g.values and not g.ranges and not g.units and all(_SITE_CODE.match(v.text) for v in g.values):
-                g.values = []  # 'Glucose 01': a footnote / lab-site code, the result is on the next line
-        groups = info.groups
+        groups = [copy_group(g, values=[]) if g.values and not g.ranges and not g.units
+                  and all(_SITE_CODE.match(v.text) for v in g.values) else g for g in info.groups]
+        # ('Glucose 01': a footnote / lab-site code, the result is on the next line)
         lone = {id(g) for k, g in enumerate(groups)
                 if not g.values and len(g.ranges) == 1 and self._lone_censored(g, groups[k + 1:])}
         valued = [g for g in groups if g.values or g.quals or censored_group(g) or id(g) in lone]
         if valued:
             self._row_line(valued, lone)
-        elif info.groups:
+        elif groups:
             self._name_line(info)
         elif info.loose.values or censored_group(info.loose):
             self._data_line(info.loose)
@@ -217,16 +231,27 @@ class _State:
     def _row_line(self, groups: list[Group], lone: set[int]) -> None:
         self.flush()
         saved = (self.heading, self.sub)
-        if self.pending is not None and wrapped_name(self.pending.name, groups[0].name):
-            groups[0].name = f'{self.pending.name} {groups[0].name}'  # a long name wrapped onto the row line
-        elif self.pending is not None:
-            self.promote(self.pending.name)
+        pending = self.pending
+        if pending is not None and not self.settle():
+            name = groups[0].name
+            if continues(name, pending.name) and catalogue.is_alias(f'{name} {pending.name}'):
+                # the cell's second line drawn first: 'Haemoglobin (MCH)' then 'Mean Corpuscular 30.4 pg'
+                groups[0] = copy_group(groups[0], name=f'{name} {pending.name}')
+            elif wrapped_name(pending.name, name):
+                groups[0] = copy_group(groups[0], name=f'{pending.name} {name}')  # a long name wrapped
+            elif continues(name, pending.name):
+                groups[0] = copy_group(groups[0], name=f'{name} {pending.name}')
+            else:
+                self.promote(pending.name)
         self.pending = None
         made = 0
+        before = len(self.results)
         for g in groups:
             ctx = self.ctx()
             ctx.censored_one = id(g) in lone
             made += self._accept(build_row(g.name, g, ctx))
+        self.last_row = self.results[-1] if len(self.results) == before + 1 and len(groups) == 1 else None
+        self.last_seq = self.seq
         if made:
             self.note = self.refblock = False
         else:
@@ -323,19 +348,18 @@ class _State:
         if self.pending is not None and name[:1].islower():
             self.pending.name = f'{self.pending.name} {name}'
             return
-        if self.pending is not None:
+        if self.pending is not None and not self.settle():
             self.promote(self.pending.name)
-        self.pending = _Pending(name, group)
+        after = self.last_row if self.last_seq == self.seq - 1 else None
+        self.pending = _Pending(name, group, after)
 
     def _data_line(self, loose: Group) -> None:
-        pending = self.pending
+        pending, self.pending = self.pending, None
         self.reset()
         if pending is None:
             return
-        if not loose.ranges:
-            loose.ranges = pending.group.ranges
-        if not loose.units:
-            loose.units = pending.group.units
+        if not loose.ranges or not loose.units:
+            loose = copy_group(loose, ranges=loose.ranges or pending.group.ranges, units=loose.units or pending.group.units)
         saved = (self.heading, self.sub)
         if strong_heading(pending.name):
             self.heading, self.sub = pending.name, ''
@@ -347,7 +371,7 @@ class _State:
             self.note = self.refblock = False
 
     def _qual_data(self, line: str) -> None:
-        pending = self.pending
+        pending, self.pending = self.pending, None
         self.reset()
         if pending is None or self.note or is_admin(pending.name):
             return
@@ -381,16 +405,13 @@ class _State:
         # else one column per line ('g/dL', then '13.0 - 17.0'): the draft stays open
 
 
-def parse_report(pages: list[str]) -> ParsedReport:
-    """Every result row, qualitative row and the patient header found in ``pages`` (one text per page)."""
-    patient = parse_patient(pages)
-    split = [[clean(raw) for raw in text.splitlines()] for text in pages]
-    joined = '\n'.join(pages)
+def _read(pages: list[str], split: list[list[str]], sex: str | None) -> _State:
+    """Feed every page's lines (``split``: one list of whitespace-collapsed lines per page) to a fresh state."""
     prev_first = any(
         previous_first(cols) for lines in split for line in lines if 'prev' in line.lower()
         for cols in [header_columns(line)] if cols is not None
     )
-    state = _State(decimal_comma=uses_decimal_comma(joined), sex=patient.sex, prev_first=prev_first, pages=pages)
+    state = _State(decimal_comma=uses_decimal_comma('\n'.join(pages)), sex=sex, prev_first=prev_first, pages=pages)
     boiler = boilerplate(split)
     boiler_headers = {line: cols for line in boiler for cols in [header_columns(line)] if cols is not None}
     for number, lines in enumerate(split, 1):
@@ -402,6 +423,51 @@ def parse_report(pages: list[str]) -> ParsedReport:
             elif line in boiler_headers:
                 state.columns_seen(boiler_headers[line])
         state.reset()
+    return state
+
+
+def _confidence(state: _State, page: int) -> int:
+    """How sure the rows read on ``page`` are: one point for a known test, one for a printed range."""
+    return sum((d.marker is not None) + (d.range_tok is not None) for d in state.results if d.page == page)
+
+
+def _rebuildable(pages: list[str], split: list[list[str]], state: _State) -> dict[int, list[str]]:
+    """Pages drawn out of reading order whose lines rebuilt from positions look like more rows than were read.
+
+    Only pages drawn far out of order are rebuilt at all (a cheap test on the fragment order), and only
+    those whose rebuilt lines hold clearly more row-shaped lines than the plain text gave rows, and than
+    it holds row-shaped lines itself (notes and tables read the same either way), are kept.
+    """
+    out: dict[int, list[str]] = {}
+    for k, page in enumerate(pages):
+        fragments = getattr(page, 'fragments', ())
+        if not fragments or disorder(fragments) < DISORDERED:
+            continue
+        lines = [clean(line) for line in reading_lines(fragments)]
+        have = max(sum(1 for d in state.results if d.page == k + 1), row_like(split[k]))
+        if row_like(lines) >= max(have + 3, 1.25 * have):
+            out[k] = lines
+    return out
+
+
+def parse_report(pages: list[str]) -> ParsedReport:
+    """Every result row, qualitative row and the patient header found in ``pages`` (one text per page).
+
+    A page drawn out of reading order (its :class:`~bloodq.analysis.layout.PageText` fragments say so)
+    is read again from its rebuilt lines, which are kept where they give more confident rows.
+    """
+    forget()
+    patient = parse_patient(pages)
+    split = [[clean(raw) for raw in text.splitlines()] for text in pages]
+    state = _read(pages, split, patient.sex)
+    rebuilt = _rebuildable(pages, split, state)
+    if rebuilt:
+        trial = _read(pages, [rebuilt.get(k, lines) for k, lines in enumerate(split)], patient.sex)
+        gained = {k for k in rebuilt if _confidence(trial, k + 1) > _confidence(state, k + 1)}
+        if gained == set(rebuilt):
+            state = trial
+        elif gained:
+            state = _read(pages, [rebuilt[k] if k in gained else lines for k, lines in enumerate(split)], patient.sex)
     join_ranges(state.results, state.seqs, state.defs, state.sex)
     results: list[LabResult] = [d.result() for d in state.results]
     return ParsedReport(results=results, qualitative=state.qualitative, patient=patient, pages=len(pages))

@@ -64,6 +64,11 @@ class Draft:
             if marker is not None:
                 self.marker = marker
 
+    def rename(self, name: str) -> None:
+        """The row's name was wrapped: ``name`` is the whole of it (and may name another test: MCH -> MCHC)."""
+        self.name = name
+        self.marker = catalogue.lookup(name, self.unit, value=self.value, context=self.panel) or self.marker
+
     def result(self) -> LabResult:
         """The finished, immutable row."""
         lo = hi = None
@@ -289,6 +294,30 @@ def wrapped_name(first: str, rest: str) -> bool:
     if rest[0] == '(' or rest[0].islower():
         return True
     return not catalogue.is_alias(rest) and bool(catalogue.lookup_all(f'{first} {rest}'))
+
+
+def continues(name: str, tail: str) -> bool:
+    """Whether the name-only line ``tail`` is the rest of test name ``name`` wrapped inside its cell.
+
+    ``Gamma Glutamyl`` + ``Transferase (GGT)``, ``Mean Corpuscular Hb`` + ``Concentration (MCHC)``: the
+    joined name is a test the catalogue knows while the first part alone is not, or the tail plainly
+    continues (lower case, or a bracketed abbreviation of the same test: ``Glycated Haemoglobin`` + ``(HbA1c)``).
+    Headings, administration and lines with digits never continue a name.
+    """
+    if not tail or not name or heading_like(tail) or is_admin(tail) or _DIGIT.search(tail):
+        return False
+    if catalogue.is_alias(f'{name} {tail}') and not catalogue.is_alias(name):
+        return True  # 'Thyroid Stimulating' + 'Hormone (TSH)', though 'hormone' also titles panels
+    if panel_title(tail):
+        return False
+    if tail[0].islower():
+        return True
+    if not catalogue.lookup_all(f'{name} {tail}'):
+        return False
+    return tail[0] == '(' or not catalogue.lookup_all(name)
+
+
+_DIGIT = re.compile(r'\d')
 
 
 def serial_row(line: str, decimal_comma: bool) -> str:
