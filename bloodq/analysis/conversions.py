@@ -12,6 +12,7 @@ so an unknown unit can never turn into a wrong clinical statement.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 #: the unit every threshold for a canonical key is expressed in
 STANDARD_UNITS: dict[str, str] = {
@@ -93,6 +94,7 @@ _COUNT_WORDS = {'k': 3, 'thou': 3, 'thousand': 3, 'lakh': 5, 'lakhs': 5, 'lac': 
 _COUNT_RE = re.compile(r'^(?:10\^?e?(\d{1,2})|([a-z]+))?/(ul|l|nl)$')
 
 
+@lru_cache(maxsize=1024)  # a report repeats a few units; the rewrites cost more than the lookup
 def norm_unit(unit: str) -> str:
     """Fold the spellings of one unit together: case, spaces, µ/u/mc, superscripts, cu mm."""
     u = unit.strip().lower().replace(' ', '')

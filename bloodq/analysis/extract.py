@@ -16,7 +16,7 @@ import logging
 import warnings
 from typing import Any
 
-from bloodq.analysis.layout import Fragment, PageText
+from bloodq.analysis.layout import Fragment, PageText, clean_text
 from bloodq.analysis.pypdf_fonts import fonts_parsed_once
 from bloodq.errors import BloodqError, CorruptPdf, EncryptedPdf, NoTextLayer, PdfTooComplex
 
@@ -64,18 +64,13 @@ def _over_limits(exc: BaseException) -> bool:
     return False
 
 
-def _clean(text: str) -> str:
-    """Replace lone surrogates (hostile fonts map codes to them), which no UTF-8 encoder accepts."""
-    return text.encode('utf-16-le', 'surrogatepass').decode('utf-16-le', 'replace')
-
-
 def _page_text(page: Any) -> PageText:
     """The page's plain text and its upright text fragments with their positions, from one extraction."""
     frags: list[Fragment] = []
     add = frags.append
 
     def visit(text: str, cm: list[float], tm: list[float], font: object, font_size: float) -> None:
-        if not text or text.isspace():
+        if not text or text.isspace():  # pypdf reports line ends and empty flushes too
             return
         # text matrix x current matrix: where the fragment starts on the page, and its scale
         a, b = tm[0] * cm[0] + tm[1] * cm[2], tm[0] * cm[1] + tm[1] * cm[3]
@@ -85,8 +80,7 @@ def _page_text(page: Any) -> PageText:
         add((tm[4] * cm[0] + tm[5] * cm[2] + cm[4], tm[4] * cm[1] + tm[5] * cm[3] + cm[5],
              abs(font_size * d), text))
 
-    text = page.extract_text(visitor_text=visit) or ''
-    return PageText(_clean(text), tuple((x, y, size, _clean(t)) for x, y, size, t in frags))
+    return PageText(clean_text(page.extract_text(visitor_text=visit) or ''), tuple(frags))
 
 
 def extract_pages(pdf: bytes, *, max_pages: int = 500) -> list[str]:

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from bloodq.analysis.textkinds import words
 from bloodq.analysis.unitlex import UNIT_PATTERN
 
 _MONTH = r'(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?'
@@ -102,7 +103,7 @@ def tokenise(text: str, decimal_comma: bool = False) -> list[Tok]:
     out: list[Tok] = []
     for m in _token_re(decimal_comma).finditer(text):
         kind = m.lastgroup or 'punct'
-        tok = Tok(kind, m.group(0), m.start(), m.end())
+        tok = Tok(kind, m.group(0), *m.span())
         if kind == 'range':
             if m.group('lo') is not None:
                 tok.lo, tok.hi = to_float(m.group('lo'), decimal_comma), to_float(m.group('hi'), decimal_comma)
@@ -117,7 +118,7 @@ def tokenise(text: str, decimal_comma: bool = False) -> list[Tok]:
         elif kind == 'num':
             tok.value = to_float(tok.text, decimal_comma)
         elif kind == 'word':
-            g = _GLUED_QUAL_RE.match(tok.text)
+            g = _GLUED_QUAL_RE.match(tok.text) if tok.text[0] in 'GNPRA' else None
             if g:
                 cut = tok.start + g.end()
                 out.append(Tok('qual', g.group(0), tok.start, cut))
@@ -189,10 +190,23 @@ class LineInfo:
     loose: Group  #: values/ranges/units outside any named group (a data or continuation line)
 
 
+# the words a qualitative result can start with: a line with none of them skips the (slow) _QUAL_RE scan
+_QUAL_STARTS = frozenset([
+    'non', 'nonreactive', 'weakly', 'reactive', 'not', 'detected', 'negative', 'positive', 'nil', 'absent',
+    'present', 'trace', 'pale', 'light', 'dark', 'straw', 'yellow', 'amber', 'colourless', 'colorless', 'clear',
+    'slightly', 'turbid', 'hazy', 'cloudy', 'occasional', 'plenty', 'numerous', 'few', 'rare', 'normal',
+])
+_STAGE_RE = re.compile(r'G[1-5]')
+
+
+def _may_hold_qual(text: str) -> bool:
+    return not _QUAL_STARTS.isdisjoint(words(text)) or _STAGE_RE.search(text) is not None
+
+
 def _mark_quals(text: str, toks: list[Tok]) -> None:
     """Turn words that spell a qualitative result into one ``qual`` token, when a name precedes them."""
     first_word = next((t for t in toks if t.kind == 'word'), None)
-    if first_word is None:
+    if first_word is None or not _may_hold_qual(text):
         return
     for m in _QUAL_RE.finditer(text, first_word.end):
         inside = [t for t in toks if t.start >= m.start() and t.end <= m.end() and t.kind in ('word', 'punct')]
@@ -332,7 +346,8 @@ def copy_group(g: Group, **changes: object) -> Group:
 
 
 def _analyse(text: str, decimal_comma: bool) -> LineInfo:
-    if _FAST_NAME_RE.match(text) and (' ' not in text or not _QUAL_RE.search(text, text.index(' '))):
+    if _FAST_NAME_RE.match(text) and (' ' not in text or not _may_hold_qual(text)
+                                      or not _QUAL_RE.search(text, text.index(' '))):
         # most lines without digits or units are names or headings: skip the tokeniser
         name = ' '.join(text.split()).strip(' :-,;=')
         return LineInfo(text, [], [Group(name=name, name_start=0)] if name else [], Group())

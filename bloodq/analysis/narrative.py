@@ -85,14 +85,18 @@ TOPICS: tuple[Topic, ...] = (
 )
 
 
+# one compiled pattern per topic (any of its words at a word start): built once, not per word per query
+_TOPIC_RES = tuple(re.compile(r'\b(?:' + '|'.join(map(re.escape, t.words)) + ')') for t in TOPICS)
+
+
 def detect_topics(query: str) -> list[Topic]:
     """Topics the query mentions, in the order they first appear; empty for a general request."""
     q = ' ' + query.lower() + ' '
     found: list[tuple[int, int, Topic]] = []
-    for order, topic in enumerate(TOPICS):
-        positions = [m.start() for w in topic.words for m in [re.search(r'\b' + re.escape(w), q)] if m]
-        if positions:
-            found.append((min(positions), order, topic))
+    for order, (topic, pattern) in enumerate(zip(TOPICS, _TOPIC_RES, strict=True)):
+        first = pattern.search(q)  # the leftmost of the topic's words
+        if first:
+            found.append((first.start(), order, topic))
     return [t for _, _, t in sorted(found, key=lambda x: (x[0], x[1]))]
 
 

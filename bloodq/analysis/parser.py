@@ -15,6 +15,8 @@ Reference ranges are only ever the printed ones: a row printed without a range g
 
 from __future__ import annotations
 
+from collections import Counter
+
 from bloodq.analysis.columns import rebuild_columns
 from bloodq.analysis.layout import DISORDERED, disorder, reading_lines, row_like
 from bloodq.analysis.lines import forget
@@ -63,13 +65,15 @@ def _rebuildable(pages: list[str], split: list[list[str]], state: LineState) -> 
     it holds row-shaped lines itself (notes and tables read the same either way), are kept.
     """
     out: dict[int, list[str]] = {}
+    read = Counter(d.page for d in state.results)
     for k, page in enumerate(pages):
         fragments = getattr(page, 'fragments', ())
-        if not fragments or disorder(fragments) < DISORDERED:
+        if disorder(fragments) < DISORDERED:
             continue
+        have = max(read[k + 1], row_like(split[k]))
+        need = max(have + 3, 1.25 * have)
         lines = [clean(line) for line in reading_lines(fragments)]
-        have = max(sum(1 for d in state.results if d.page == k + 1), row_like(split[k]))
-        if row_like(lines) >= max(have + 3, 1.25 * have):
+        if row_like(lines) >= need:
             out[k] = lines
     return out
 
