@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import random
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from bloodq.analysis.layout import DISORDERED, Fragment, PageText, disorder, reading_lines, row_like
 from bloodq.analysis.parser import parse_report
+from bloodq.analysis.textkinds import is_note_start, is_page_marker, is_table_or_rule, maybe_structure, method_text
 
 ROWS = [('Haemoglobin', '14.2', 'g/dL', '13.0 - 17.0'), ('Platelet Count', '250', '10^3/uL', '150 - 410'),
         ('Creatinine', '0.91', 'mg/dL', '0.70 - 1.30'), ('Sodium', '140', 'mmol/L', '135 - 145'),
@@ -93,3 +97,22 @@ def test_column_dump_with_blank_cells_is_rebuilt_by_position() -> None:
     plain = '\n'.join(c[3] for c in cells)
     got = {r.name: (r.value_text, r.unit, r.ref_text) for r in parse_report([PageText(plain, tuple(cells))]).results}
     assert got == {row[0]: row[1:] for row in rows}
+
+
+_WORDS = ['Page', 'page 2 of 3', 'Method', 'Specimen', 'Notes', 'Interpretation', 'Comments:', 'Remarks -', 'Clinical',
+          'significance', 'End of report', '(ECLIA)', 'Haemoglobin', '14.5', 'g/dL', '|', '*', '-', '=', '12345678',
+          'References', 'Summary', 'Advice', ':', ' ', '•', '1.', 'methodology', 'sample type:', 'Technique -']
+
+
+@given(st.lists(st.sampled_from(_WORDS), max_size=6).map(' '.join) | st.text(max_size=30))
+@settings(max_examples=400, deadline=None)
+def test_maybe_structure_never_hides_a_structure_line(line: str) -> None:
+    """The one-scan prefilter is a superset: every rule, table row, page marker, method line or note title passes it."""
+    line = ' '.join(line.split())
+    if (is_table_or_rule(line) or is_page_marker(line) or method_text(line) is not None or is_note_start(line)):
+        assert maybe_structure(line)
+
+
+def test_maybe_structure_lets_ordinary_rows_skip() -> None:
+    """Rows, names and headings are not structure lines, so the parser skips those checks for them."""
+    assert not any(maybe_structure(s) for s in ('Haemoglobin 14.5 g/dL 13.0 - 17.0', 'LIPID PROFILE', 'TSH'))

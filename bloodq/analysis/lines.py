@@ -41,8 +41,9 @@ def _num(decimal_comma: bool) -> str:
 def _token_re(decimal_comma: bool) -> re.Pattern[str]:
     n = _num(decimal_comma)
     return re.compile(
-        # the lookahead guards only skip alternatives that cannot start here: they keep this fast
-        r'(?P<date>(?=\d|' + _MONTH + r'\s\d)' + _DATE + r')'
+        # the lookahead guards only skip alternatives that cannot start here: they keep this fast; the
+        # leading \s* steps over spaces in one go (every alternative would be tried and fail at each one)
+        r'\s*(?:(?P<date>(?=\d|' + _MONTH + r'\s\d)' + _DATE + r')'
         r'|(?P<time>(?=\d)' + _TIME + r')'
         r'|(?P<range>(?=[(\[\d.<>≤≥＜＞=]|(?i:up|less|more|greater|below|above))'
         r'(?:[(\[]?\s*(?P<lo>' + n + r')' + _SEP + r'(?P<hi>' + n + r')(?!\d)\s*[)\]]?'
@@ -50,7 +51,7 @@ def _token_re(decimal_comma: bool) -> re.Pattern[str]:
         r'|(?P<unit>' + _UNIT_GUARD + r'(?i:' + UNIT_PATTERN + r'))'
         r'|(?P<num>' + n + r')'
         r'|(?P<word>[^\W\d_][\w\'’]*)'
-        r'|(?P<punct>[^\w\s])'
+        r'|(?P<punct>[^\w\s]))'
     )
 
 
@@ -103,7 +104,7 @@ def tokenise(text: str, decimal_comma: bool = False) -> list[Tok]:
     out: list[Tok] = []
     for m in _token_re(decimal_comma).finditer(text):
         kind = m.lastgroup or 'punct'
-        tok = Tok(kind, m.group(0), *m.span())
+        tok = Tok(kind, m.group(kind), *m.span(kind))
         if kind == 'range':
             if m.group('lo') is not None:
                 tok.lo, tok.hi = to_float(m.group('lo'), decimal_comma), to_float(m.group('hi'), decimal_comma)

@@ -56,6 +56,7 @@ from bloodq.analysis.textkinds import (
     is_prose,
     is_reference_title,
     is_table_or_rule,
+    maybe_structure,
     method_text,
     panel_title,
     strip_continued,
@@ -190,10 +191,11 @@ class LineState:
 
     def _structure(self, line: str) -> bool:
         """Rules, page markers, method lines, headers, reference and note titles: True when consumed."""
-        if is_table_or_rule(line) or is_page_marker(line):
+        maybe = maybe_structure(line)
+        if maybe and (is_table_or_rule(line) or is_page_marker(line)):
             self.reset()
             return True
-        method = method_text(line)
+        method = method_text(line) if maybe else None
         if method is not None and not only_range(line, self.decimal_comma):
             if method == line and is_note_start(line):  # 'Method :' over a list of methods
                 self.reset()
@@ -210,7 +212,7 @@ class LineState:
             self.date_cols = 0
             self.method_col = not {'method', 'methodology', 'technology'}.isdisjoint(cols)
             return True
-        if is_note_start(line):
+        if maybe and is_note_start(line):
             self.reset()
             self.note = True
             return True

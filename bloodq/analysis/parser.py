@@ -21,7 +21,7 @@ from bloodq.analysis.columns import rebuild_columns
 from bloodq.analysis.layout import DISORDERED, disorder, reading_lines, row_like
 from bloodq.analysis.lines import forget
 from bloodq.analysis.linestate import LineState
-from bloodq.analysis.model import LabResult, ParsedReport
+from bloodq.analysis.model import LabResult, ParsedReport, Patient
 from bloodq.analysis.pages import boilerplate, uses_decimal_comma
 from bloodq.analysis.patient import parse_patient
 from bloodq.analysis.refranges import join_ranges
@@ -90,8 +90,15 @@ def parse_report(pages: list[str]) -> ParsedReport:
     state = _read(pages, split, patient.sex)
     rebuilt = _rebuildable(pages, split, state)
     if rebuilt:
-        trial = _read(pages, [rebuilt.get(k, lines) for k, lines in enumerate(split)], patient.sex)
+        # a page drawn out of order has its patient block scrambled too: read the header from the rebuilt
+        # lines, keeping what only the plain text told
+        header = parse_patient(['\n'.join(rebuilt[k]) if k in rebuilt else text for k, text in enumerate(pages)])
+        ordered = Patient(header.age if header.age is not None else patient.age, header.sex or patient.sex,
+                          header.collected or patient.collected)
+        trial = _read(pages, [rebuilt.get(k, lines) for k, lines in enumerate(split)], ordered.sex)
         gained = {k for k in rebuilt if _confidence(trial, k + 1) > _confidence(state, k + 1)}
+        if gained:
+            patient = ordered
         if gained == set(rebuilt):
             state = trial
         elif gained:

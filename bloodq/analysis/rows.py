@@ -238,7 +238,8 @@ def build_row(name: str, group: Group, ctx: RowContext) -> Draft | QualitativeRe
         chosen = next((v for v in vals if catalogue.is_plausible(marker, v.value, unit)), None)
         if chosen is None:
             return None
-        marker = catalogue.lookup(name, unit, value=chosen.value, context=ctx.panel) or marker
+        if chosen is not vals[0]:  # the value decides between same-named tests: look again with the chosen one
+            marker = catalogue.lookup(name, unit, value=chosen.value, context=ctx.panel) or marker
         if ctx.strict and not (unit or ranges):
             return None
     else:

@@ -69,6 +69,25 @@ def is_blank(line: str) -> bool:
     return _ALNUM_RE.search(line) is None
 
 
+# Everything is_table_or_rule, is_page_marker, method_text and is_note_start can accept starts like this,
+# holds a '|', 'page', 'report' or a trailing '*', or has no letter at all (a superset, checked in one scan)
+_MAYBE_STRUCTURE_RE = re.compile(
+    r'\||page|report|\*\s*$|^[\W_]*(?:[(\-=_+.*~]|method|specimen|sample|instrument|technique|notes?\b|'
+    r'interpretation|comment|remark|clinical|disclaimer|limitation|advice|suggestion|important|decreased|'
+    r'increased|reference|bibliograph|summary)',
+    re.IGNORECASE,
+)
+_ASCII_LETTER_RE = re.compile(r'[A-Za-z]')
+
+
+def maybe_structure(line: str) -> bool:
+    """False only when the line cannot be a rule, table row, page marker, method line or note title.
+
+    One regex scan lets the parser skip those four tests on most lines (rows, names, headings).
+    """
+    return _MAYBE_STRUCTURE_RE.search(line) is not None or _ASCII_LETTER_RE.search(line) is None
+
+
 def is_table_or_rule(line: str) -> bool:
     """An ASCII table row (``| a | b |``) or a rule line: interpretation tables, never result rows."""
     return line.count('|') >= 2 or _TABLE_RULE_RE.match(line) is not None
@@ -109,7 +128,7 @@ def is_prose(line: str) -> bool:
     ws = words(line)
     if len(ws) >= 12:
         return True
-    fn = sum(1 for w in ws if w in FUNCTION_WORDS)
+    fn = sum(map(FUNCTION_WORDS.__contains__, ws))  # counted in C: this runs on every line
     if fn >= 3 or (fn >= 2 and len(ws) >= 5):
         return True
     return len(ws) >= 6 and fn >= 1 and line.rstrip().endswith('.') and not line.rstrip().endswith('..')
