@@ -15,7 +15,8 @@ from bloodq.analysis.scoring import load_truth, score_report
 
 LAYOUTS = ['indian_method', 'us_flags', 'uk_si', 'in_out_range', 'previous', 'dense_multi', 'two_column', 'eu_comma',
            'us_national', 'nhs_au', 'ref_block', 'column_dump', 'glued_flags', 'caps_status', 'two_half',
-           'cumulative', 'scrambled', 'blank_dump', 'word_cells', 'wrapped_names', 'quest_style', 'comments']
+           'cumulative', 'scrambled', 'blank_dump', 'word_cells', 'wrapped_names', 'quest_style', 'comments',
+           'labcorp_words']
 FIXTURE_MIN = 0.98
 
 
@@ -127,7 +128,7 @@ def test_scorer_uses_unit_for_duplicate_names() -> None:
 
 def test_scrambled_and_blank_dump_fixtures_defeat_the_plain_text_order(report_fixtures: dict[str, Path]) -> None:  # noqa: F811
     """pypdf's plain text of these layouts does not hold their rows: no truth row's name and value share a line."""
-    for layout in ('blank_dump', 'scrambled'):
+    for layout in ('blank_dump', 'scrambled', 'labcorp_words'):
         truth = load_truth(report_fixtures[layout])
         first = extract_pages((report_fixtures[layout].parent / truth['file']).read_bytes())[0]
         lines = first.splitlines()
