@@ -12,7 +12,8 @@ from bloodq.analysis.textkinds import QUAL_LINE, is_admin
 __all__ = ['boilerplate', 'uses_decimal_comma']
 
 _EU_RANGE = re.compile(r'(?<![\d,.])\d+,\d{1,2}\s*[-–]\s*\d+,\d{1,2}(?![\d,])')
-_EU_HINT = re.compile(r'\d,\d{1,2}\s*[-–]')
+# starts with the literal ',' so re scans for it in C (a leading \d made it try every digit: 0.2 ms a report)
+_EU_HINT = re.compile(r',(?<=\d,)\d{1,2}\s*[-–]')
 # '150.000 - 400.000' may be thousands in a decimal-comma report, so 3-digit decimals are no evidence
 _US_RANGE = re.compile(r'(?<![\d,.])\d+\.(?:\d\d?|\d{4,})\s*[-–]\s*\d+\.(?:\d\d?|\d{4,})(?![\d.])')
 

@@ -70,11 +70,10 @@ def is_blank(line: str) -> bool:
 
 
 # Everything is_table_or_rule, is_page_marker, method_text and is_note_start can accept starts like this,
-# holds a '|', 'page', 'report' or a trailing '*', or has no letter at all (a superset, checked in one scan)
-_MAYBE_STRUCTURE_RE = re.compile(
-    r'\||page|report|\*\s*$|^[\W_]*(?:[(\-=_+.*~]|method|specimen|sample|instrument|technique|notes?\b|'
-    r'interpretation|comment|remark|clinical|disclaimer|limitation|advice|suggestion|important|decreased|'
-    r'increased|reference|bibliograph|summary)',
+# holds a '|', 'page', 'report' or a trailing '*', or has no letter at all (a superset of them)
+_STRUCTURE_START_RE = re.compile(
+    r'[\W_]*(?:[(\-=_+.*~]|method|specimen|sample|instrument|technique|notes?\b|interpretation|comment|remark|'
+    r'clinical|disclaimer|limitation|advice|suggestion|important|decreased|increased|reference|bibliograph|summary)',
     re.IGNORECASE,
 )
 _ASCII_LETTER_RE = re.compile(r'[A-Za-z]')
@@ -83,9 +82,12 @@ _ASCII_LETTER_RE = re.compile(r'[A-Za-z]')
 def maybe_structure(line: str) -> bool:
     """False only when the line cannot be a rule, table row, page marker, method line or note title.
 
-    One regex scan lets the parser skip those four tests on most lines (rows, names, headings).
+    An anchored match and substring tests let the parser skip those four tests on most lines.
     """
-    return _MAYBE_STRUCTURE_RE.search(line) is not None or _ASCII_LETTER_RE.search(line) is None
+    if '|' in line or line.endswith('*') or _STRUCTURE_START_RE.match(line) is not None:
+        return True
+    low = line.lower()
+    return 'page' in low or 'report' in low or _ASCII_LETTER_RE.search(line) is None
 
 
 def is_table_or_rule(line: str) -> bool:
