@@ -185,3 +185,23 @@ def test_fragments_include_form_xobject_content(shared_pages: list[str]) -> None
     """The sample draws its results inside form XObjects: the fragments still hold them."""
     fragments = ' '.join(f[3] for f in shared_pages[0].fragments)  # type: ignore[attr-defined]
     assert 'Hemoglobin' in fragments
+
+
+def test_text_free_streams_are_skipped_and_pypdf_is_left_as_it_was() -> None:
+    """With our text visitor, pypdf still skips streams without text operators; its function is restored after."""
+    from pypdf import _text_extraction
+
+    original = _text_extraction._get_content_stream_for_text
+    seen: list[bool] = []
+
+    def spy(obj: object, pdf: object, key: object, *, has_visitor: bool) -> object:
+        seen.append(has_visitor)
+        return original(obj, pdf, key, has_visitor=has_visitor)
+
+    _text_extraction._get_content_stream_for_text = spy
+    try:
+        assert 'Hemoglobin' in extract_pages(_pdf())[0]
+        assert _text_extraction._get_content_stream_for_text is spy  # put back as it was
+    finally:
+        _text_extraction._get_content_stream_for_text = original
+    assert seen and not any(seen)

@@ -11,9 +11,11 @@ No raw pypdf exception ever leaves this module.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import warnings
+from collections.abc import Iterator
 from typing import Any
 
 from bloodq.analysis.layout import Fragment, PageText, clean_text
@@ -64,6 +66,35 @@ def _over_limits(exc: BaseException) -> bool:
     return False
 
 
+@contextlib.contextmanager
+def _text_streams_only() -> Iterator[None]:
+    """Within the block, pypdf skips content streams with no text operator even though a visitor is set.
+
+    Any visitor makes pypdf parse every content stream, logos and charts drawn as form XObjects
+    included, so that operator visitors see them; ``visitor_text`` (all we pass) is only ever called for
+    text, and a stream without ``Tj``/``TJ``/``'``/``"``/``Do`` has none. This reaches into pypdf
+    (``pypdf._text_extraction._get_content_stream_for_text``, pypdf 7); without it nothing changes.
+    """
+    try:
+        from pypdf import _text_extraction as module
+    except ImportError:
+        yield
+        return
+    original = getattr(module, '_get_content_stream_for_text', None)
+    if original is None:
+        yield
+        return
+
+    def streams(obj: Any, pdf: Any, content_key: Any, *, has_visitor: bool) -> Any:
+        return original(obj, pdf, content_key, has_visitor=False)
+
+    module._get_content_stream_for_text = streams
+    try:
+        yield
+    finally:
+        module._get_content_stream_for_text = original
+
+
 def _page_text(page: Any) -> PageText:
     """The page's plain text and its upright text fragments with their positions, from one extraction."""
     frags: list[Fragment] = []
@@ -95,7 +126,7 @@ def extract_pages(pdf: bytes, *, max_pages: int = 500) -> list[str]:
         raise CorruptPdf('not a PDF file')
     logging.getLogger('pypdf').setLevel(logging.ERROR)  # pypdf logs every recoverable oddity
     try:
-        with warnings.catch_warnings(), fonts_parsed_once():
+        with warnings.catch_warnings(), fonts_parsed_once(), _text_streams_only():
             warnings.simplefilter('ignore')
             reader = _open(pdf)
             pages = reader.pages  # type: ignore[attr-defined]
