@@ -165,7 +165,7 @@ class LineState:
             if not line:
                 self.reset()
                 return
-        if QUAL_LINE.match(line) and self.pending is not None:
+        if self.pending is not None and QUAL_LINE.match(line):
             self._qual_data(line)
             return
         if (len(line) <= 8 and _NOISE_LINE.match(line)) or column_title(line):
